@@ -1,0 +1,79 @@
+"""generateContent, streamGenerateContent and countTokens."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request
+
+from genserve.api.body import json_body
+from genserve.api.deps import services
+from genserve.api.streaming import stream_response
+from genserve.convert.contents import to_prompt
+from genserve.convert.generate import to_response, to_text_request
+from genserve.core.catalog import ModelEntry
+from genserve.core.services import Services
+from genserve.errors import InvalidArgument, NotFound
+from genserve.schemas.generate import GenerateContentRequest
+from genserve.schemas.tokens import CountTokensRequest, CountTokensResponse
+
+router = APIRouter()
+
+
+def text_model(svc: Services, model: str, method: str) -> ModelEntry:
+    entry = svc.catalog.get(model)
+    if entry.task != "text":
+        raise NotFound(f"models/{model} is not supported for {method}. Call ListModels to see the supported methods.")
+    return entry
+
+
+@router.post("/models/{model}:generateContent")
+async def generate_content(
+    model: str,
+    body: GenerateContentRequest = Depends(json_body(GenerateContentRequest)),
+    svc: Services = Depends(services),
+) -> dict:
+    entry = text_model(svc, model, "generateContent")
+    result = await svc.generation.generate_content(entry, to_text_request(body, entry, model))
+    return to_response(result).wire()
+
+
+@router.post("/models/{model}:streamGenerateContent")
+async def stream_generate_content(
+    model: str,
+    request: Request,
+    body: GenerateContentRequest = Depends(json_body(GenerateContentRequest)),
+    svc: Services = Depends(services),
+) -> Any:
+    entry = text_model(svc, model, "streamGenerateContent")
+    chunks = svc.generation.stream_generate_content(entry, to_text_request(body, entry, model))
+
+    async def wire_chunks() -> AsyncIterator[dict]:
+        try:
+            async for chunk in chunks:
+                yield to_response(chunk).wire()
+        finally:
+            await chunks.aclose()
+
+    return await stream_response(wire_chunks(), sse=request.query_params.get("alt") == "sse")
+
+
+@router.post("/models/{model}:countTokens")
+async def count_tokens(
+    model: str, body: CountTokensRequest = Depends(json_body(CountTokensRequest)), svc: Services = Depends(services)
+) -> dict:
+    entry = svc.catalog.get(model)
+    inner = body.generate_content_request
+    if entry.task == "embedding":
+        contents = inner.contents if inner else body.contents
+        if not contents:
+            raise InvalidArgument("* CountTokensRequest.contents: contents is not specified")
+        texts = [turn.text for turn in to_prompt(contents, None, entry).turns]
+        total = await svc.embedding.count_tokens(entry, texts)
+    elif inner is not None:
+        prompt = to_prompt(inner.contents, inner.system_instruction, entry, "generateContentRequest.contents")
+        total = await svc.generation.count_tokens(entry, prompt)
+    else:
+        total = await svc.generation.count_tokens(entry, to_prompt(body.contents, None, entry))
+    return CountTokensResponse(total_tokens=total).wire()

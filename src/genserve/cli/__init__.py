@@ -1,0 +1,1 @@
+"""The `genserve` command: one module per command group."""

@@ -1,0 +1,54 @@
+"""Entry point: `genserve serve ...` and `genserve demo-models DIR`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from genserve import __version__
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="genserve", description="The Gemini API on your own models.")
+    parser.add_argument("--version", action="version", version=f"genserve {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="serve the catalog over HTTP")
+    serve.add_argument("--config", type=Path, help="TOML catalog (see README)")
+    serve.add_argument(
+        "--model",
+        action="append",
+        default=[],
+        metavar="NAME=PATH_OR_HUB_ID",
+        help="serve a checkpoint under NAME; the engine is inferred from its layout (repeatable)",
+    )
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--data-dir", type=Path)
+    serve.add_argument("--demo", action="store_true", help="serve the demo catalog of tiny random models")
+    serve.add_argument(
+        "--api-key",
+        action="append",
+        default=[],
+        dest="api_keys",
+        metavar="KEY",
+        help="accept only this API key (repeatable; also GENSERVE_API_KEYS)",
+    )
+
+    demo = commands.add_parser("demo-models", help="write the tiny random demo checkpoints to DIR")
+    demo.add_argument("dir", type=Path)
+
+    args = parser.parse_args(argv)
+    if args.command == "demo-models":
+        from genserve.demo import write_demo_models
+
+        print(f"demo checkpoints in {write_demo_models(args.dir)}")
+        return 0
+    from genserve.cli.serve import run_serve
+
+    return run_serve(args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

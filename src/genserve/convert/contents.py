@@ -1,0 +1,67 @@
+"""Gemini `contents` -> a domain Prompt, refusing parts the model cannot read."""
+
+from __future__ import annotations
+
+from genserve.core.catalog import ModelEntry
+from genserve.core.types import Prompt, Role, Turn
+from genserve.errors import InvalidArgument
+from genserve.schemas.content import Content, Part
+
+_ROLES: dict[str | None, Role] = {None: "user", "": "user", "user": "user", "model": "model"}
+
+
+def to_prompt(contents: list[Content], system: Content | None, entry: ModelEntry, field: str = "contents") -> Prompt:
+    if not contents:
+        raise InvalidArgument(f"* GenerateContentRequest.{field}: contents is not specified")
+    turns = []
+    for i, content in enumerate(contents):
+        where = f"{field}[{i}]"
+        role = _ROLES.get(content.role)
+        if role is None:
+            raise InvalidArgument(f"Please use a valid role: user, model. ({where}.role is '{content.role}')")
+        turns.append(Turn(role, content_text(content, where, entry)))
+    system_text = content_text(system, "systemInstruction", entry) if system is not None else None
+    return Prompt(system=system_text or None, turns=tuple(turns))
+
+
+def content_text(content: Content, where: str, entry: ModelEntry) -> str:
+    if not content.parts:
+        raise InvalidArgument(f"* GenerateContentRequest.{where}.parts: contents must not be empty")
+    return "".join(_part_text(part, f"{where}.parts[{j}]", entry) for j, part in enumerate(content.parts))
+
+
+def _part_text(part: Part, where: str, entry: ModelEntry) -> str:
+    if part.thought:
+        return ""  # earlier reasoning is not replayed to the model, as Gemini does
+    if part.text is not None:
+        return part.text
+    if part.inline_data is not None:
+        mime = part.inline_data.mime_type
+        if mime.startswith("text/"):
+            try:
+                return part.inline_data.data.decode("utf-8")
+            except UnicodeDecodeError:
+                raise InvalidArgument(f"{where}.inlineData: {mime} data is not valid UTF-8") from None
+        raise _unsupported_modality(mime, where, entry)
+    if part.file_data is not None:
+        mime = part.file_data.mime_type or "application/octet-stream"
+        if not mime.startswith("text/"):
+            raise _unsupported_modality(mime, where, entry)
+        raise InvalidArgument(
+            f"{where}.fileData: file references need the Files API, which this server does not offer yet"
+        )
+    if part.function_call is not None or part.function_response is not None:
+        raise InvalidArgument(f"{where}: function calling is not supported by model '{entry.name}'")
+    if part.executable_code is not None or part.code_execution_result is not None:
+        raise InvalidArgument(f"{where}: code execution is not supported by model '{entry.name}'")
+    raise InvalidArgument(
+        f"* GenerateContentRequest.{where}.data: required oneof field 'data' must have one initialized field"
+    )
+
+
+def _unsupported_modality(mime: str, where: str, entry: ModelEntry) -> InvalidArgument:
+    kind = mime.split("/", 1)[0] or "binary"
+    return InvalidArgument(
+        f"{where}: model '{entry.name}' does not accept {kind} input ({mime}); "
+        f"it accepts {', '.join(entry.input_modalities)} only"
+    )

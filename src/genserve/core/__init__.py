@@ -1,0 +1,1 @@
+"""Domain types and services: no web, wire or engine imports."""

@@ -1,0 +1,118 @@
+"""The model catalog: which models the server offers, under which names, with which capabilities."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from genserve.errors import NotFound
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+Task = Literal["text", "embedding"]
+
+# What each task lets clients call; the Model resource reports exactly this.
+GENERATION_METHODS: dict[str, list[str]] = {
+    "text": ["generateContent", "streamGenerateContent", "countTokens"],
+    "embedding": ["embedContent", "batchEmbedContents", "countTokens"],
+}
+
+# The task each engine serves; engines/registry.py says where each engine's code lives.
+ENGINE_TASKS: dict[str, Task] = {
+    "transformers": "text",
+    "scripted": "text",
+    "transformers-embedding": "embedding",
+}
+
+
+class ModelEntry(BaseModel):
+    """One catalog entry. Capabilities are data here, never `if model == ...` in code."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    engine: str
+    path: str
+    aliases: list[str] = Field(default_factory=list)
+    display_name: str | None = None
+    description: str | None = None
+    version: str = "001"
+    input_token_limit: int = 8192
+    output_token_limit: int = 2048
+    # Sampling defaults when a request leaves them out (Gemini's published defaults).
+    temperature: float = 1.0
+    max_temperature: float = 2.0
+    top_p: float = 0.95
+    top_k: int = 64
+    max_candidate_count: int = 8
+    # Reasoning models (thinkingConfig is honoured); see issue 5.
+    thinking: bool = False
+    input_modalities: list[str] = Field(default_factory=lambda: ["text"])
+    output_modalities: list[str] = Field(default_factory=lambda: ["text"])
+    # Passed to the engine untouched (dtype, device, threads, ...).
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("engine")
+    @classmethod
+    def _known_engine(cls, value: str) -> str:
+        if value not in ENGINE_TASKS:
+            raise ValueError(f"unknown engine '{value}'; known engines: {', '.join(ENGINE_TASKS)}")
+        return value
+
+    @property
+    def names(self) -> list[str]:
+        return [self.name, *self.aliases]
+
+    @property
+    def task(self) -> Task:
+        return ENGINE_TASKS[self.engine]
+
+
+class Catalog:
+    def __init__(self, entries: list[ModelEntry]) -> None:
+        self.entries = entries
+        self._by_name: dict[str, ModelEntry] = {}
+        for entry in entries:
+            for name in entry.names:
+                if name in self._by_name:
+                    raise ValueError(f"model name '{name}' is used twice in the catalog")
+                self._by_name[name] = entry
+
+    def names(self) -> list[str]:
+        return list(self._by_name)
+
+    def get(self, name: str) -> ModelEntry:
+        """Resolve `gemini-2.0-flash` or `models/gemini-2.0-flash` to its entry."""
+        key = name.removeprefix("models/")
+        try:
+            return self._by_name[key]
+        except KeyError:
+            raise NotFound(
+                f"models/{key} is not found for this server. "
+                "Call ListModels to see the list of available models and their supported methods."
+            ) from None
+
+
+def load_catalog_file(path: Path) -> tuple[Catalog, dict[str, Any]]:
+    """Read a TOML catalog: `[[models]]` entries plus an optional `[server]` table of settings."""
+    try:
+        data = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"cannot read catalog {path}: {exc}") from exc
+    try:
+        entries = [ModelEntry(**raw) for raw in data.get("models", [])]
+    except ValidationError as exc:
+        raise ValueError(f"invalid model entry in {path}: {exc}") from exc
+    base = path.parent
+    for entry in entries:
+        # Relative local paths are relative to the catalog file, so a catalog travels with its models.
+        local = base / entry.path
+        if not Path(entry.path).is_absolute() and local.exists():
+            entry.path = str(local.resolve())
+    return Catalog(entries), dict(data.get("server", {}))

@@ -1,0 +1,16 @@
+"""The services one app instance composes; routes reach them through the app state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from genserve.core.catalog import Catalog
+from genserve.core.embedding import EmbeddingService
+from genserve.core.generation import GenerationService
+
+
+@dataclass
+class Services:
+    catalog: Catalog
+    generation: GenerationService
+    embedding: EmbeddingService

@@ -1,0 +1,162 @@
+"""Tiny random checkpoints in the standard Hugging Face layout, built offline, and the demo catalog.
+
+Nothing is downloaded: the tokenizer is a real byte-level BPE trained on the Python standard library's
+own source, the models are randomly initialised, and everything is saved with `save_pretrained` so the
+server loads it through the same `from_pretrained` path as a real checkpoint. The output is random text."""
+
+from __future__ import annotations
+
+import json
+import sysconfig
+from pathlib import Path
+
+from genserve.core.catalog import Catalog, ModelEntry
+
+DEMO_VERSION = "1"
+CHAT_DIR, EMBEDDING_DIR = "chat", "embedding"
+
+# ChatML, the format of Qwen-style instruct models.
+CHAT_TEMPLATE = (
+    "{% for message in messages %}"
+    "{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] }}"
+    "{% if not (loop.last and continue_final_message) %}{{ '<|im_end|>\\n' }}{% endif %}"
+    "{% endfor %}"
+    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
+)
+SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+
+# Google's documented names, so code copied from the docs runs unchanged against the demo.
+CHAT_ALIASES = [
+    "gemini-2.0-flash",
+    "gemini-2.0-flash-001",
+    "gemini-2.0-flash-lite",
+    "gemini-2.5-flash",
+    "gemini-2.5-flash-lite",
+    "gemini-2.5-pro",
+    "gemini-flash-latest",
+    "gemini-pro-latest",
+    "gemini-1.5-flash",
+    "gemini-1.5-pro",
+]
+EMBEDDING_ALIASES = ["gemini-embedding-001", "text-embedding-004", "embedding-001"]
+
+
+def _training_text(limit_bytes: int = 3_000_000) -> list[str]:
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    texts, total = [], 0
+    for path in sorted(stdlib.glob("*.py")):
+        text = path.read_text(encoding="utf-8", errors="ignore")
+        texts.append(text)
+        total += len(text)
+        if total > limit_bytes:
+            break
+    return texts
+
+
+def build_tokenizer(vocab_size: int = 2048):
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(
+        vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
+    )
+    bpe.train_from_iterator(_training_text(), trainer)
+    return PreTrainedTokenizerFast(
+        tokenizer_object=bpe,
+        eos_token="<|im_end|>",
+        pad_token="<|endoftext|>",
+        padding_side="left",
+        additional_special_tokens=["<|im_start|>"],
+    )
+
+
+def build_chat_model(target: Path, tokenizer) -> None:
+    import torch
+    from transformers import GenerationConfig, Qwen3Config, Qwen3ForCausalLM
+
+    torch.manual_seed(0)
+    config = Qwen3Config(
+        vocab_size=len(tokenizer),
+        hidden_size=64,
+        intermediate_size=128,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        num_key_value_heads=2,
+        head_dim=16,
+        max_position_embeddings=8192,
+        tie_word_embeddings=True,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=None,
+    )
+    model = Qwen3ForCausalLM(config)
+    model.generation_config = GenerationConfig(eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
+    model.save_pretrained(target)
+    tokenizer.chat_template = CHAT_TEMPLATE
+    tokenizer.save_pretrained(target)
+
+
+def build_embedding_model(target: Path, tokenizer) -> None:
+    import torch
+    from transformers import BertConfig, BertModel
+
+    torch.manual_seed(1)
+    config = BertConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        intermediate_size=128,
+        max_position_embeddings=512,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    BertModel(config).save_pretrained(target)
+    tokenizer.save_pretrained(target)
+    # Declare mean pooling the way sentence-transformers checkpoints do.
+    (target / "1_Pooling").mkdir(exist_ok=True)
+    (target / "1_Pooling" / "config.json").write_text(json.dumps({"pooling_mode_mean_tokens": True}))
+
+
+def write_demo_models(target: Path) -> Path:
+    """Build the demo checkpoints into `target` unless this version is already there."""
+    marker = target / "genserve-demo.json"
+    if marker.exists() and json.loads(marker.read_text()).get("version") == DEMO_VERSION:
+        return target
+    target.mkdir(parents=True, exist_ok=True)
+    tokenizer = build_tokenizer()
+    build_chat_model(target / CHAT_DIR, tokenizer)
+    build_embedding_model(target / EMBEDDING_DIR, tokenizer)
+    marker.write_text(json.dumps({"version": DEMO_VERSION}))
+    return target
+
+
+def demo_catalog(models_dir: Path) -> Catalog:
+    return Catalog(
+        [
+            ModelEntry(
+                name="genserve-demo-chat",
+                engine="transformers",
+                path=str(models_dir / CHAT_DIR),
+                aliases=CHAT_ALIASES,
+                display_name="genserve demo chat (random weights)",
+                description="A tiny randomly initialised Qwen3-architecture model: proves the path, answers gibberish.",
+                input_token_limit=6144,
+                output_token_limit=1024,
+                options={"dtype": "float32"},
+            ),
+            ModelEntry(
+                name="genserve-demo-embedding",
+                engine="transformers-embedding",
+                path=str(models_dir / EMBEDDING_DIR),
+                aliases=EMBEDDING_ALIASES,
+                display_name="genserve demo embedding (random weights)",
+                description="A tiny randomly initialised BERT encoder with mean pooling.",
+                input_token_limit=512,
+                output_token_limit=1,
+                options={"dtype": "float32"},
+            ),
+        ]
+    )

@@ -1,0 +1,219 @@
+"""Text generation with Hugging Face transformers: chat templates, sampling, stop sequences, streaming."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import torch
+from transformers import (
+    AutoModelForCausalLM,
+    AutoTokenizer,
+    GenerationConfig,
+    LogitsProcessor,
+    LogitsProcessorList,
+    StoppingCriteria,
+    StoppingCriteriaList,
+)
+from transformers.generation.streamers import BaseStreamer
+
+from genserve.core.types import (
+    CandidateDone,
+    FinishReason,
+    GenerationEvent,
+    Prompt,
+    PromptAccepted,
+    SamplingParams,
+    TextDelta,
+    TextRequest,
+)
+from genserve.engines.chat_template import chat_messages
+from genserve.engines.text_decoding import CandidateText
+from genserve.engines.torch_options import load_options
+from genserve.engines.worker import stream_job
+from genserve.errors import InvalidArgument
+
+log = logging.getLogger(__name__)
+
+
+class TransformersTextEngine:
+    """One causal LM on one thread: requests queue on the engine's executor and run one at a time."""
+
+    def __init__(self, path: str, options: dict[str, Any]) -> None:
+        load = load_options(options)
+        self.tokenizer = AutoTokenizer.from_pretrained(path)
+        self.model = AutoModelForCausalLM.from_pretrained(path, **load.model_kwargs).eval()
+        self.device = self.model.device
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"engine:{path}")
+        self._eos_ids = _eos_ids(self.model.generation_config, self.tokenizer)
+        self._pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self._eos_ids[0]
+        self._system_role = True
+
+    # -- prompt rendering ---------------------------------------------------------------------------
+
+    def prompt_ids(self, prompt: Prompt) -> list[int]:
+        if not self.tokenizer.chat_template:
+            text = "\n\n".join(filter(None, [prompt.system, *(t.text for t in prompt.turns)]))
+            return self.tokenizer(text)["input_ids"]
+        continue_model_turn = bool(prompt.turns) and prompt.turns[-1].role == "model"
+        try:
+            text = self._render(prompt, continue_model_turn)
+        except Exception as exc:  # jinja raises TemplateError for e.g. "System role not supported"
+            if not (prompt.system and self._system_role):
+                raise InvalidArgument(f"The model's chat template rejected the conversation: {exc}") from exc
+            self._system_role = False
+            text = self._render(prompt, continue_model_turn)
+        return self.tokenizer(text, add_special_tokens=False)["input_ids"]
+
+    def _render(self, prompt: Prompt, continue_model_turn: bool) -> str:
+        return self.tokenizer.apply_chat_template(
+            chat_messages(prompt, system_role=self._system_role),
+            tokenize=False,
+            add_generation_prompt=not continue_model_turn,
+            continue_final_message=continue_model_turn,
+        )
+
+    async def count_tokens(self, prompt: Prompt) -> int:
+        return len(await asyncio.to_thread(self.prompt_ids, prompt))
+
+    # -- generation ---------------------------------------------------------------------------------
+
+    def generate(self, request: TextRequest, input_token_limit: int) -> AsyncIterator[GenerationEvent]:
+        def job(cancel: threading.Event, emit: Callable[[GenerationEvent], None]) -> None:
+            ids = self.prompt_ids(request.prompt)
+            if len(ids) > input_token_limit:
+                raise InvalidArgument(
+                    f"The input token count ({len(ids)}) exceeds the maximum number of tokens allowed "
+                    f"({input_token_limit})."
+                )
+            emit(PromptAccepted(prompt_tokens=len(ids)))
+            self._generate(ids, request.sampling, cancel, emit)
+
+        return stream_job(self._executor, job)
+
+    def _generate(self, ids: list[int], sampling: SamplingParams, cancel: threading.Event, emit: Callable) -> None:
+        n = sampling.candidate_count
+        candidates = [CandidateText(self._decode, sampling.stop_sequences) for _ in range(n)]
+        streamer = _CandidateStreamer(candidates, self._eos_ids, emit)
+        if sampling.seed is not None:
+            torch.manual_seed(sampling.seed)  # safe: this engine runs one job at a time on its thread
+        input_ids = torch.tensor([ids] * n, device=self.device)
+        with torch.inference_mode():
+            self.model.generate(
+                input_ids=input_ids,
+                attention_mask=torch.ones_like(input_ids),
+                generation_config=self._generation_config(sampling),
+                logits_processor=_penalties(sampling, len(ids)),
+                stopping_criteria=StoppingCriteriaList([_StopWhen(streamer, cancel)]),
+                streamer=streamer,
+            )
+        if cancel.is_set():
+            return
+        for index, cand in enumerate(candidates):
+            if not streamer.finished[index]:
+                tail = cand.flush()
+                if tail:
+                    emit(TextDelta(index, tail))
+                streamer.finish(index, FinishReason.MAX_TOKENS)
+
+    def _generation_config(self, s: SamplingParams) -> GenerationConfig:
+        sample = s.temperature > 0
+        return GenerationConfig(
+            max_new_tokens=s.max_output_tokens,
+            do_sample=sample,
+            temperature=s.temperature if sample else None,
+            top_p=s.top_p if sample else None,
+            top_k=s.top_k if sample else None,
+            eos_token_id=self._eos_ids,
+            pad_token_id=self._pad_id,
+        )
+
+    def _decode(self, tokens: list[int]) -> str:
+        return self.tokenizer.decode(tokens, skip_special_tokens=True)
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+class _CandidateStreamer(BaseStreamer):
+    """Receives each step's tokens (one per candidate) from generate() and turns them into events."""
+
+    def __init__(self, candidates: list[CandidateText], eos_ids: list[int], emit: Callable) -> None:
+        self.candidates = candidates
+        self.finished = [False] * len(candidates)
+        self._eos = set(eos_ids)
+        self._emit = emit
+        self._prompt_seen = False
+
+    def put(self, value: torch.Tensor) -> None:
+        if not self._prompt_seen:  # generate() first hands over the prompt itself
+            self._prompt_seen = True
+            return
+        for index, token in enumerate(value.reshape(-1).tolist()):
+            if self.finished[index]:
+                continue
+            cand = self.candidates[index]
+            if token in self._eos:
+                tail = cand.flush()
+                if tail:
+                    self._emit(TextDelta(index, tail))
+                self.finish(index, FinishReason.STOP)
+                continue
+            delta = cand.push(token)
+            if delta:
+                self._emit(TextDelta(index, delta))
+            if cand.stopped:
+                self.finish(index, FinishReason.STOP)
+
+    def finish(self, index: int, reason: FinishReason) -> None:
+        self.finished[index] = True
+        self._emit(CandidateDone(index, reason, len(self.candidates[index].tokens)))
+
+    def end(self) -> None:
+        pass
+
+
+class _StopWhen(StoppingCriteria):
+    """Stops each row once its candidate finished (stop sequence), and every row on cancellation."""
+
+    def __init__(self, streamer: _CandidateStreamer, cancel: threading.Event) -> None:
+        self.streamer = streamer
+        self.cancel = cancel
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor, **kwargs: Any) -> torch.BoolTensor:
+        if self.cancel.is_set():
+            return torch.ones(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
+        return torch.tensor(self.streamer.finished, dtype=torch.bool, device=input_ids.device)
+
+
+class _PresenceFrequencyPenalty(LogitsProcessor):
+    """Gemini's additive penalties over tokens already in the response (not the prompt)."""
+
+    def __init__(self, presence: float, frequency: float, prompt_len: int) -> None:
+        self.presence, self.frequency, self.prompt_len = presence, frequency, prompt_len
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        generated = input_ids[:, self.prompt_len :]
+        if generated.shape[1] == 0:
+            return scores
+        counts = torch.zeros_like(scores)
+        counts.scatter_add_(1, generated, torch.ones_like(generated, dtype=scores.dtype))
+        return scores - self.frequency * counts - self.presence * (counts > 0).to(scores.dtype)
+
+
+def _penalties(s: SamplingParams, prompt_len: int) -> LogitsProcessorList:
+    if not (s.presence_penalty or s.frequency_penalty):
+        return LogitsProcessorList()
+    return LogitsProcessorList([_PresenceFrequencyPenalty(s.presence_penalty, s.frequency_penalty, prompt_len)])
+
+
+def _eos_ids(generation_config: GenerationConfig, tokenizer: Any) -> list[int]:
+    eos = generation_config.eos_token_id
+    ids = eos if isinstance(eos, list) else [eos] if eos is not None else []
+    if tokenizer.eos_token_id is not None and tokenizer.eos_token_id not in ids:
+        ids.append(tokenizer.eos_token_id)
+    return ids

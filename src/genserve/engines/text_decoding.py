@@ -1,0 +1,62 @@
+"""Incremental detokenisation of one candidate with stop sequences held back until they cannot match."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+
+class CandidateText:
+    """Feeds token ids in, gets safe-to-send text deltas out.
+
+    Text that could still turn into a stop sequence is held back, and a matched stop sequence is
+    never sent (the Gemini API excludes it from the response)."""
+
+    def __init__(self, decode: Callable[[list[int]], str], stop_sequences: Sequence[str]) -> None:
+        self._decode = decode
+        self._stops = [s for s in stop_sequences if s]
+        self.tokens: list[int] = []
+        self._sent = 0
+        self.stopped = False
+
+    def push(self, token: int) -> str:
+        """Add a token; returns the new text that may be sent now. Sets `stopped` on a stop sequence."""
+        self.tokens.append(token)
+        text = self._decode(self.tokens)
+        cut = self._earliest_stop(text)
+        if cut is not None:
+            self.stopped = True
+            return self._take(text, cut)
+        safe = len(text) - self._holdback(text)
+        # A trailing U+FFFD is usually half of a multi-byte character still being generated.
+        while safe > self._sent and text[safe - 1] == "\ufffd":
+            safe -= 1
+        return self._take(text, safe)
+
+    def flush(self) -> str:
+        """At the end of generation nothing is held back any more."""
+        if self.stopped:
+            return ""
+        text = self._decode(self.tokens)
+        return self._take(text, len(text))
+
+    def _take(self, text: str, end: int) -> str:
+        if end <= self._sent:
+            return ""
+        delta = text[self._sent : end]
+        self._sent = end
+        return delta
+
+    def _earliest_stop(self, text: str) -> int | None:
+        # Only the unsent tail (plus room for a sequence that straddles it) can hold a new match.
+        start = max(0, self._sent - max((len(s) for s in self._stops), default=0))
+        hits = [i for s in self._stops if (i := text.find(s, start)) != -1]
+        return min(hits) if hits else None
+
+    def _holdback(self, text: str) -> int:
+        longest = 0
+        for stop in self._stops:
+            for n in range(min(len(stop) - 1, len(text)), 0, -1):
+                if text.endswith(stop[:n]):
+                    longest = max(longest, n)
+                    break
+        return longest

@@ -1,0 +1,33 @@
+"""The one typed Settings object; the only module that reads the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Server settings. Environment variables are GENSERVE_<FIELD>; CLI flags and the config file override them."""
+
+    model_config = SettingsConfigDict(env_prefix="GENSERVE_", extra="ignore")
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    data_dir: Path = Path.home() / ".genserve"
+    config: Path | None = None
+    # Comma-separated in the environment (GENSERVE_API_KEYS=a,b). Empty means any key is accepted.
+    api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # The Gemini API refuses request bodies over 20 MB.
+    max_request_bytes: int = 20 * 1024 * 1024
+    # Threads torch may use per engine; 0 lets torch decide.
+    torch_threads: int = 0
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [k.strip() for k in value.split(",") if k.strip()]
+        return value
