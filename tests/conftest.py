@@ -1,0 +1,89 @@
+"""Shared fixtures: the demo checkpoints (built once), a catalog, an in-process client and a live server."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+
+from genserve.app import create_app
+from genserve.core.catalog import Catalog, ModelEntry
+from genserve.demo import demo_catalog, write_demo_models
+from genserve.settings import Settings
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never download anything
+
+SCRIPTED = [
+    # Deterministic engines for protocol tests: exact text, a slow stream, a failure after the first chunk.
+    ModelEntry(name="scripted", engine="scripted", path="-", options={"chunks": ["Hello", " from", " genserve."]}),
+    ModelEntry(name="scripted-slow", engine="scripted", path="-", options={"chunks": ["tick "] * 400, "delay": 0.02}),
+    ModelEntry(name="scripted-fails", engine="scripted", path="-", options={"chunks": ["a", "b", "c"], "fail_after": 1}),
+]
+
+
+@pytest.fixture(scope="session")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    cached = os.environ.get("GENSERVE_TEST_DEMO_DIR")  # lets a developer reuse checkpoints between runs
+    return write_demo_models(Path(cached) if cached else tmp_path_factory.mktemp("demo-models"))
+
+
+@pytest.fixture(scope="session")
+def catalog(demo_dir: Path) -> Catalog:
+    return Catalog(demo_catalog(demo_dir).entries + SCRIPTED)
+
+
+def make_settings(tmp: Path, **overrides: object) -> Settings:
+    return Settings(data_dir=tmp, **overrides)
+
+
+@pytest.fixture
+async def client(catalog: Catalog, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(make_settings(tmp_path), catalog)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://genserve.test") as c:
+            yield c
+
+
+class LiveServer:
+    """A real uvicorn server on 127.0.0.1 in a background thread (streaming, disconnects, SDKs, JS)."""
+
+    def __init__(self, settings: Settings, catalog: Catalog) -> None:
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        self.port = sock.getsockname()[1]
+        sock.close()
+        config = uvicorn.Config(create_app(settings, catalog), host="127.0.0.1", port=self.port, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=lambda: asyncio.run(self.server.serve()), daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("live server did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live(catalog: Catalog, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with LiveServer(make_settings(tmp_path_factory.mktemp("live-data")), catalog) as server:
+        yield server
