@@ -48,7 +48,8 @@ def make_settings(tmp: Path, **overrides: object) -> Settings:
 async def client(catalog: Catalog, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(make_settings(tmp_path), catalog)
     async with app.router.lifespan_context(app):
-        transport = httpx.ASGITransport(app=app)
+        # A real bug still reaches the client as a 500 envelope; the transport must not re-raise it.
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://genserve.test") as c:
             yield c
 

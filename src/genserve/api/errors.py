@@ -69,7 +69,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def _http_error(request: Request, exc: HTTPException) -> JSONResponse:
-        if exc.status_code == 404:
+        if exc.status_code in (404, 405):  # Google answers an unknown method on a known path with 404
             return error_response(NotFound(f"Method not found: {request.method} {request.url.path}"))
         error = ApiError(str(exc.detail))
         error.code, error.status = exc.status_code, _HTTP_STATUS.get(exc.status_code, "UNKNOWN")
