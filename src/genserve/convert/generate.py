@@ -20,6 +20,8 @@ MAX_STOP_SEQUENCES = 5
 
 
 def to_text_request(body: GenerateContentRequest, entry: ModelEntry, model: str) -> TextRequest:
+    # Error messages name the model the way the client called it, not the catalog entry behind the alias.
+    entry = entry.model_copy(update={"name": model})
     _refuse_unsupported(body, entry)
     prompt = to_prompt(body.contents, body.system_instruction, entry)
     return TextRequest(model=model, prompt=prompt, sampling=to_sampling(body.generation_config, entry))

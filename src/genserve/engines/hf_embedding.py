@@ -31,7 +31,10 @@ class TransformersEmbeddingEngine:
         return await loop.run_in_executor(self._executor, self._embed, list(texts), max_tokens)
 
     async def count_tokens(self, texts: Sequence[str]) -> int:
-        encoded = await asyncio.to_thread(self.tokenizer, list(texts))
+        # On the engine's own thread: a fast tokenizer called with other padding/truncation settings from
+        # two threads at once fails with "Already borrowed".
+        loop = asyncio.get_running_loop()
+        encoded = await loop.run_in_executor(self._executor, self.tokenizer, list(texts))
         return sum(len(ids) for ids in encoded["input_ids"])
 
     def _embed(self, texts: list[str], max_tokens: int) -> list[list[float]]:
