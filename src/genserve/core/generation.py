@@ -32,7 +32,7 @@ class GenerationService:
         self._engines = engines
 
     async def stream_generate_content(self, entry: ModelEntry, request: TextRequest) -> AsyncIterator[ResponseChunk]:
-        """One chunk per text delta, and one per finished candidate carrying its finishReason.
+        """One chunk per text delta; a candidate's last chunk carries its finishReason.
 
         Usage is cumulative on every chunk, so the last chunk carries the final counts."""
         engine = await self._engines.get(entry)
@@ -48,7 +48,7 @@ class GenerationService:
                     candidate = CandidateChunk(event.index, event.text)
                 elif isinstance(event, CandidateDone):
                     usage.candidates_tokens += event.token_count
-                    candidate = CandidateChunk(event.index, "", event.finish_reason)
+                    candidate = CandidateChunk(event.index, event.text, event.finish_reason)
                 else:
                     continue
                 yield ResponseChunk(

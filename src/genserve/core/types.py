@@ -63,9 +63,12 @@ class TextDelta:
 
 @dataclass(frozen=True)
 class CandidateDone:
+    """The candidate's last event: its final text (often empty), why it ended, how many tokens it took."""
+
     index: int
     finish_reason: FinishReason
     token_count: int
+    text: str = ""
 
 
 GenerationEvent = PromptAccepted | TextDelta | CandidateDone

@@ -98,7 +98,7 @@ class TransformersTextEngine:
     def _generate(self, ids: list[int], sampling: SamplingParams, cancel: threading.Event, emit: Callable) -> None:
         n = sampling.candidate_count
         candidates = [CandidateText(self._decode, sampling.stop_sequences) for _ in range(n)]
-        streamer = _CandidateStreamer(candidates, self._eos_ids, emit)
+        streamer = _CandidateStreamer(candidates, self._eos_ids, sampling.max_output_tokens, emit)
         if sampling.seed is not None:
             torch.manual_seed(sampling.seed)  # safe: this engine runs one job at a time on its thread
         input_ids = torch.tensor([ids] * n, device=self.device)
@@ -111,14 +111,10 @@ class TransformersTextEngine:
                 stopping_criteria=StoppingCriteriaList([_StopWhen(streamer, cancel)]),
                 streamer=streamer,
             )
-        if cancel.is_set():
-            return
-        for index, cand in enumerate(candidates):
-            if not streamer.finished[index]:
-                tail = cand.flush()
-                if tail:
-                    emit(TextDelta(index, tail))
-                streamer.finish(index, FinishReason.MAX_TOKENS)
+        if not cancel.is_set():  # generate() may also stop on limits of its own (the model's max length)
+            for index, cand in enumerate(candidates):
+                if not streamer.finished[index]:
+                    streamer.finish(index, FinishReason.MAX_TOKENS, cand.flush())
 
     def _generation_config(self, s: SamplingParams) -> GenerationConfig:
         sample = s.temperature > 0
@@ -142,10 +138,11 @@ class TransformersTextEngine:
 class _CandidateStreamer(BaseStreamer):
     """Receives each step's tokens (one per candidate) from generate() and turns them into events."""
 
-    def __init__(self, candidates: list[CandidateText], eos_ids: list[int], emit: Callable) -> None:
+    def __init__(self, candidates: list[CandidateText], eos_ids: list[int], max_tokens: int, emit: Callable) -> None:
         self.candidates = candidates
         self.finished = [False] * len(candidates)
         self._eos = set(eos_ids)
+        self._max_tokens = max_tokens
         self._emit = emit
         self._prompt_seen = False
 
@@ -158,20 +155,20 @@ class _CandidateStreamer(BaseStreamer):
                 continue
             cand = self.candidates[index]
             if token in self._eos:
-                tail = cand.flush()
-                if tail:
-                    self._emit(TextDelta(index, tail))
-                self.finish(index, FinishReason.STOP)
+                self.finish(index, FinishReason.STOP, cand.flush())
                 continue
             delta = cand.push(token)
-            if delta:
-                self._emit(TextDelta(index, delta))
             if cand.stopped:
-                self.finish(index, FinishReason.STOP)
+                self.finish(index, FinishReason.STOP, delta)
+            elif len(cand.tokens) >= self._max_tokens:
+                # The last token's text travels with the finishReason, as the Gemini API sends it.
+                self.finish(index, FinishReason.MAX_TOKENS, delta + cand.flush())
+            elif delta:
+                self._emit(TextDelta(index, delta))
 
-    def finish(self, index: int, reason: FinishReason) -> None:
+    def finish(self, index: int, reason: FinishReason, text: str) -> None:
         self.finished[index] = True
-        self._emit(CandidateDone(index, reason, len(self.candidates[index].tokens)))
+        self._emit(CandidateDone(index, reason, len(self.candidates[index].tokens), text))
 
     def end(self) -> None:
         pass

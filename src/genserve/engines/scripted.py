@@ -39,18 +39,16 @@ class ScriptedTextEngine:
             if prompt_tokens > input_token_limit:
                 raise InvalidArgument(f"The input token count ({prompt_tokens}) exceeds {input_token_limit}.")
             emit(PromptAccepted(prompt_tokens))
-            budget = request.sampling.max_output_tokens
+            chunks = self.chunks[: request.sampling.max_output_tokens]
+            reason = FinishReason.MAX_TOKENS if len(chunks) < len(self.chunks) else FinishReason.STOP
             for index in range(request.sampling.candidate_count):
-                sent = 0
-                for number, chunk in enumerate(self.chunks[:budget]):
+                for number, chunk in enumerate(chunks):
                     if cancel.wait(self.delay) if self.delay else cancel.is_set():
                         return
                     if self.fail_after is not None and number >= self.fail_after:
                         raise RuntimeError("scripted engine failure")
-                    emit(TextDelta(index, chunk))
-                    sent += 1
-                reason = FinishReason.MAX_TOKENS if budget < len(self.chunks) else FinishReason.STOP
-                emit(CandidateDone(index, reason, sent))
+                    last = number == len(chunks) - 1
+                    emit(CandidateDone(index, reason, len(chunks), chunk) if last else TextDelta(index, chunk))
 
         return stream_job(self._executor, job)
 
