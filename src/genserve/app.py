@@ -2,49 +2,73 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import datetime
 
 from fastapi import APIRouter, Depends, FastAPI
 
 from genserve import __version__
-from genserve.api import errors, routes_embed, routes_generate, routes_models
+from genserve.api import errors, routes_embed, routes_files, routes_generate, routes_models, routes_upload
 from genserve.api.auth import require_api_key
 from genserve.api.body_limit import BodyLimit
+from genserve.api.versions import API_VERSIONS
 from genserve.core.catalog import Catalog
 from genserve.core.embedding import EmbeddingService
+from genserve.core.file_lifecycle import FileLifecycle
+from genserve.core.file_types import FileLimits
+from genserve.core.files import FilesService, utcnow
 from genserve.core.generation import GenerationService
 from genserve.core.services import Services
 from genserve.engines.manager import EngineManager
+from genserve.media.probe import probe_media
 from genserve.settings import Settings
+from genserve.storage.blobs import LocalBlobStore
+from genserve.storage.database import open_database
+from genserve.storage.file_repository import FileRepository
 
-# The SDKs pick the version: v1 (google-genai >= 3, @google/genai 3), v1beta (older SDKs, gemini-cli),
-# v1alpha (opt-in). All three are served identically (wire.md §0.1).
-API_VERSIONS = ("v1beta", "v1", "v1alpha")
+
+def create_files(settings: Settings, clock: Callable[[], datetime] = utcnow) -> FilesService:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    database = open_database(f"sqlite:///{settings.data_dir / 'genserve.db'}")
+    limits = FileLimits(
+        ttl_hours=settings.files_ttl_hours,
+        max_bytes=settings.files_max_bytes,
+        quota_bytes=settings.files_quota_bytes,
+        max_count=settings.files_max_count,
+    )
+    return FilesService(FileRepository(database), LocalBlobStore(settings.data_dir / "files"), limits, clock=clock)
 
 
-def create_app(settings: Settings, catalog: Catalog) -> FastAPI:
+def create_app(settings: Settings, catalog: Catalog, *, clock: Callable[[], datetime] = utcnow) -> FastAPI:
     engines = EngineManager()
+    files = create_files(settings, clock)
+    lifecycle = FileLifecycle(files, probe_media, settings.files_sweep_interval_s)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        lifecycle.start()
         yield
+        await lifecycle.stop()
         engines.close()
 
     app = FastAPI(title="genserve", version=__version__, lifespan=lifespan, docs_url="/docs", redoc_url=None)
     app.state.settings = settings
     app.state.services = Services(
         catalog=catalog,
-        generation=GenerationService(engines),
+        generation=GenerationService(engines, files),
         embedding=EmbeddingService(engines),
+        files=files,
+        file_lifecycle=lifecycle,
     )
     errors.install(app)
 
     api = APIRouter(dependencies=[Depends(require_api_key)])
-    for module in (routes_models, routes_generate, routes_embed):
+    for module in (routes_models, routes_generate, routes_embed, routes_files):
         api.include_router(module.router)
     for version in API_VERSIONS:
         app.include_router(api, prefix=f"/{version}")
+    app.include_router(routes_upload.router)  # authenticates itself: chunks carry the upload id instead
 
     @app.get("/health", include_in_schema=False)
     async def health() -> dict:

@@ -37,12 +37,20 @@ class InvalidArgument(ApiError):
     code, status = 400, "INVALID_ARGUMENT"
 
 
+class FailedPrecondition(ApiError):
+    code, status = 400, "FAILED_PRECONDITION"
+
+
 class PermissionDenied(ApiError):
     code, status = 403, "PERMISSION_DENIED"
 
 
 class NotFound(ApiError):
     code, status = 404, "NOT_FOUND"
+
+
+class AlreadyExists(ApiError):
+    code, status = 409, "ALREADY_EXISTS"
 
 
 class ResourceExhausted(ApiError):

@@ -22,8 +22,12 @@ class Settings(BaseSettings):
     api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # The Gemini API refuses request bodies over 20 MB.
     max_request_bytes: int = 20 * 1024 * 1024
-    # Threads torch may use per engine; 0 lets torch decide.
-    torch_threads: int = 0
+    # Files API (wire.md §6). Uploaded files live 48 hours, as in the Gemini API.
+    files_ttl_hours: float = 48.0
+    files_max_bytes: int = 2 * 1024**3
+    files_quota_bytes: int = 20 * 1024**3  # total per API key
+    files_max_count: int = 10_000  # per API key
+    files_sweep_interval_s: float = 60.0
 
     @field_validator("api_keys", mode="before")
     @classmethod

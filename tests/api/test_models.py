@@ -2,7 +2,7 @@
 
 import pytest
 
-from genserve.app import API_VERSIONS
+from genserve.api.versions import API_VERSIONS
 
 
 async def test_get_model_reports_limits_methods_and_defaults(client):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 
 from fastapi import Request
@@ -27,3 +28,11 @@ async def require_api_key(request: Request) -> None:
     # Constant-time comparison so a key cannot be guessed byte by byte from response times.
     if not any(hmac.compare_digest(key.encode(), k.encode()) for k in keys):
         raise api_key_invalid()
+
+
+def owner_of(request: Request) -> str:
+    """Whose files a request may see: a digest of its API key when keys are configured (files are then
+    private to each key), and one shared space when the server accepts any key."""
+    if not request.app.state.settings.api_keys:
+        return ""
+    return hashlib.sha256((presented_key(request) or "").encode()).hexdigest()

@@ -14,7 +14,8 @@ class BodyLimit:
         self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        # Uploads are bounded by the file size limit instead, and stream to disk as they arrive.
+        if scope["type"] != "http" or scope["path"].startswith("/upload/"):
             await self.app(scope, receive, send)
             return
         declared = dict(scope["headers"]).get(b"content-length")

@@ -7,10 +7,11 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 
+from genserve.api.auth import owner_of
 from genserve.api.body import json_body
 from genserve.api.deps import services
 from genserve.api.streaming import stream_response
-from genserve.convert.contents import to_prompt
+from genserve.convert.contents import content_text, to_prompt
 from genserve.convert.generate import to_response, to_text_request
 from genserve.core.catalog import ModelEntry
 from genserve.core.services import Services
@@ -31,11 +32,12 @@ def text_model(svc: Services, model: str, method: str) -> ModelEntry:
 @router.post("/models/{model}:generateContent")
 async def generate_content(
     model: str,
+    request: Request,
     body: GenerateContentRequest = Depends(json_body(GenerateContentRequest)),
     svc: Services = Depends(services),
 ) -> dict:
     entry = text_model(svc, model, "generateContent")
-    result = await svc.generation.generate_content(entry, to_text_request(body, entry, model))
+    result = await svc.generation.generate_content(entry, to_text_request(body, entry, model), owner_of(request))
     return to_response(result).wire()
 
 
@@ -47,7 +49,7 @@ async def stream_generate_content(
     svc: Services = Depends(services),
 ) -> Any:
     entry = text_model(svc, model, "streamGenerateContent")
-    chunks = svc.generation.stream_generate_content(entry, to_text_request(body, entry, model))
+    chunks = svc.generation.stream_generate_content(entry, to_text_request(body, entry, model), owner_of(request))
 
     async def wire_chunks() -> AsyncIterator[dict]:
         try:
@@ -61,7 +63,10 @@ async def stream_generate_content(
 
 @router.post("/models/{model}:countTokens")
 async def count_tokens(
-    model: str, body: CountTokensRequest = Depends(json_body(CountTokensRequest)), svc: Services = Depends(services)
+    model: str,
+    request: Request,
+    body: CountTokensRequest = Depends(json_body(CountTokensRequest)),
+    svc: Services = Depends(services),
 ) -> dict:
     entry = svc.catalog.get(model)
     inner = body.generate_content_request
@@ -69,11 +74,11 @@ async def count_tokens(
         contents = inner.contents if inner else body.contents
         if not contents:
             raise InvalidArgument("* CountTokensRequest.contents: contents is not specified")
-        texts = [turn.text for turn in to_prompt(contents, None, entry).turns]
+        texts = [content_text(c, f"contents[{i}]", entry) for i, c in enumerate(contents)]
         total = await svc.embedding.count_tokens(entry, texts)
     elif inner is not None:
         prompt = to_prompt(inner.contents, inner.system_instruction, entry, "generateContentRequest.contents")
-        total = await svc.generation.count_tokens(entry, prompt)
+        total = await svc.generation.count_tokens(entry, prompt, owner_of(request))
     else:
-        total = await svc.generation.count_tokens(entry, to_prompt(body.contents, None, entry))
+        total = await svc.generation.count_tokens(entry, to_prompt(body.contents, None, entry), owner_of(request))
     return CountTokensResponse(total_tokens=total).wire()

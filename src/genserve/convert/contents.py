@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from genserve.core.catalog import ModelEntry
-from genserve.core.types import Prompt, Role, Turn
+from genserve.core.types import FileRef, Prompt, Role, Turn
 from genserve.errors import InvalidArgument
 from genserve.schemas.content import Content, Part
 
@@ -19,18 +19,26 @@ def to_prompt(contents: list[Content], system: Content | None, entry: ModelEntry
         role = _ROLES.get(content.role)
         if role is None:
             raise InvalidArgument(f"Please use a valid role: user, model. ({where}.role is '{content.role}')")
-        turns.append(Turn(role, content_text(content, where, entry)))
+        turns.append(Turn(role, content_parts(content, where, entry)))
     system_text = content_text(system, "systemInstruction", entry) if system is not None else None
     return Prompt(system=system_text or None, turns=tuple(turns))
 
 
-def content_text(content: Content, where: str, entry: ModelEntry) -> str:
+def content_parts(content: Content, where: str, entry: ModelEntry) -> tuple[str | FileRef, ...]:
     if not content.parts:
         raise InvalidArgument(f"* GenerateContentRequest.{where}.parts: contents must not be empty")
-    return "".join(_part_text(part, f"{where}.parts[{j}]", entry) for j, part in enumerate(content.parts))
+    return tuple(_part(part, f"{where}.parts[{j}]", entry) for j, part in enumerate(content.parts))
 
 
-def _part_text(part: Part, where: str, entry: ModelEntry) -> str:
+def content_text(content: Content, where: str, entry: ModelEntry) -> str:
+    """Text only, for places that take no file references (system instructions, embeddings)."""
+    parts = content_parts(content, where, entry)
+    if any(isinstance(p, FileRef) for p in parts):
+        raise InvalidArgument(f"{where}: fileData parts are not accepted here")
+    return "".join(parts)  # type: ignore[arg-type]
+
+
+def _part(part: Part, where: str, entry: ModelEntry) -> str | FileRef:
     if part.thought:
         return ""  # earlier reasoning is not replayed to the model, as Gemini does
     if part.text is not None:
@@ -42,14 +50,12 @@ def _part_text(part: Part, where: str, entry: ModelEntry) -> str:
                 return part.inline_data.data.decode("utf-8")
             except UnicodeDecodeError:
                 raise InvalidArgument(f"{where}.inlineData: {mime} data is not valid UTF-8") from None
-        raise _unsupported_modality(mime, where, entry)
+        raise unsupported_modality(mime, where, entry)
     if part.file_data is not None:
-        mime = part.file_data.mime_type or "application/octet-stream"
-        if not mime.startswith("text/"):
-            raise _unsupported_modality(mime, where, entry)
-        raise InvalidArgument(
-            f"{where}.fileData: file references need the Files API, which this server does not offer yet"
-        )
+        mime = part.file_data.mime_type
+        if mime and not mime.startswith("text/"):
+            raise unsupported_modality(mime, where, entry)
+        return FileRef(part.file_data.file_uri, mime)
     if part.function_call is not None or part.function_response is not None:
         raise InvalidArgument(f"{where}: function calling is not supported by model '{entry.name}'")
     if part.executable_code is not None or part.code_execution_result is not None:
@@ -59,7 +65,7 @@ def _part_text(part: Part, where: str, entry: ModelEntry) -> str:
     )
 
 
-def _unsupported_modality(mime: str, where: str, entry: ModelEntry) -> InvalidArgument:
+def unsupported_modality(mime: str, where: str, entry: ModelEntry) -> InvalidArgument:
     kind = mime.split("/", 1)[0] or "binary"
     return InvalidArgument(
         f"{where}: model '{entry.name}' does not accept {kind} input ({mime}); "

@@ -2,21 +2,31 @@
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import secrets
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
 from genserve.core.catalog import ModelEntry
+from genserve.core.file_types import FileState
+from genserve.core.files import FilesService
 from genserve.core.types import (
     CandidateChunk,
     CandidateDone,
+    FileRef,
     Prompt,
     PromptAccepted,
     ResponseChunk,
     TextDelta,
     TextRequest,
+    Turn,
     Usage,
 )
+from genserve.errors import FailedPrecondition, InvalidArgument
+
+# A text file is read into the prompt whole; beyond this it could not fit any model's context anyway.
+MAX_TEXT_FILE_BYTES = 32 * 1024 * 1024
 
 
 class EngineProvider(Protocol):
@@ -28,13 +38,42 @@ def new_response_id() -> str:
 
 
 class GenerationService:
-    def __init__(self, engines: EngineProvider) -> None:
+    def __init__(self, engines: EngineProvider, files: FilesService) -> None:
         self._engines = engines
+        self._files = files
 
-    async def stream_generate_content(self, entry: ModelEntry, request: TextRequest) -> AsyncIterator[ResponseChunk]:
+    async def resolve_files(self, entry: ModelEntry, prompt: Prompt, owner: str) -> Prompt:
+        """Replace `fileData` references with what the model reads: today, the text of text files."""
+        if not any(turn.files for turn in prompt.turns):
+            return prompt
+        turns = []
+        for turn in prompt.turns:
+            parts = [await self._file_text(entry, p, owner) if isinstance(p, FileRef) else p for p in turn.parts]
+            turns.append(Turn(turn.role, tuple(parts)))
+        return dataclasses.replace(prompt, turns=tuple(turns))
+
+    async def _file_text(self, entry: ModelEntry, ref: FileRef, owner: str) -> str:
+        record = self._files.get(owner, ref.reference)
+        if record.state is not FileState.ACTIVE:
+            raise FailedPrecondition(f"The File {record.id} is not in an ACTIVE state and usage is not allowed.")
+        if not record.mime_type.startswith("text/"):
+            kind = record.mime_type.split("/")[0]
+            raise InvalidArgument(
+                f"files/{record.id}: model '{entry.name}' does not accept {kind} input ({record.mime_type}); "
+                f"it accepts {', '.join(entry.input_modalities)} only"
+            )
+        if record.size_bytes > MAX_TEXT_FILE_BYTES:
+            raise InvalidArgument(f"files/{record.id} is too large to read into a prompt ({record.size_bytes} bytes).")
+        data = await asyncio.to_thread(self._files.blob_path(record).read_bytes)
+        return data.decode("utf-8", errors="replace")
+
+    async def stream_generate_content(
+        self, entry: ModelEntry, request: TextRequest, owner: str = ""
+    ) -> AsyncIterator[ResponseChunk]:
         """One chunk per text delta; a candidate's last chunk carries its finishReason.
 
         Usage is cumulative on every chunk, so the last chunk carries the final counts."""
+        request = dataclasses.replace(request, prompt=await self.resolve_files(entry, request.prompt, owner))
         engine = await self._engines.get(entry)
         usage = Usage()
         response_id = new_response_id()
@@ -57,11 +96,11 @@ class GenerationService:
         finally:
             await events.aclose()
 
-    async def generate_content(self, entry: ModelEntry, request: TextRequest) -> ResponseChunk:
+    async def generate_content(self, entry: ModelEntry, request: TextRequest, owner: str = "") -> ResponseChunk:
         """The whole answer: the streamed chunks folded into one candidate per index."""
         candidates: dict[int, CandidateChunk] = {}
         last: ResponseChunk | None = None
-        async for chunk in self.stream_generate_content(entry, request):
+        async for chunk in self.stream_generate_content(entry, request, owner):
             last = chunk
             for c in chunk.candidates:
                 merged = candidates.setdefault(c.index, CandidateChunk(c.index, ""))
@@ -72,6 +111,7 @@ class GenerationService:
             sorted(candidates.values(), key=lambda c: c.index), last.usage, request.model, last.response_id
         )
 
-    async def count_tokens(self, entry: ModelEntry, prompt: Prompt) -> int:
+    async def count_tokens(self, entry: ModelEntry, prompt: Prompt, owner: str = "") -> int:
+        prompt = await self.resolve_files(entry, prompt, owner)
         engine = await self._engines.get(entry)
         return await engine.count_tokens(prompt)

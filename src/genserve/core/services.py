@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from genserve.core.catalog import Catalog
 from genserve.core.embedding import EmbeddingService
+from genserve.core.file_lifecycle import FileLifecycle
+from genserve.core.files import FilesService
 from genserve.core.generation import GenerationService
 
 
@@ -14,3 +16,5 @@ class Services:
     catalog: Catalog
     generation: GenerationService
     embedding: EmbeddingService
+    files: FilesService
+    file_lifecycle: FileLifecycle

@@ -10,11 +10,29 @@ Role = Literal["user", "model"]
 
 
 @dataclass(frozen=True)
+class FileRef:
+    """A `fileData` part: a Files API file, resolved by the service before an engine sees the prompt."""
+
+    reference: str
+    mime_type: str | None = None
+
+
+@dataclass(frozen=True)
 class Turn:
-    """One conversation turn as plain text; consecutive same-role turns are allowed."""
+    """One conversation turn; consecutive same-role turns are allowed."""
 
     role: Role
-    text: str
+    parts: tuple[str | FileRef, ...]
+
+    @property
+    def text(self) -> str:
+        if any(isinstance(p, FileRef) for p in self.parts):
+            raise RuntimeError("file references must be resolved before the text is read")
+        return "".join(self.parts)  # type: ignore[arg-type]
+
+    @property
+    def files(self) -> tuple[FileRef, ...]:
+        return tuple(p for p in self.parts if isinstance(p, FileRef))
 
 
 @dataclass(frozen=True)

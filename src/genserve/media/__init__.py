@@ -1,0 +1,1 @@
+"""Media helpers: probing, encoding."""

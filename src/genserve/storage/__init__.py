@@ -1,0 +1,1 @@
+"""Persistence: file metadata in SQL (SQLAlchemy + Alembic migrations), bytes in a blob store."""
