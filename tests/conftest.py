@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -44,14 +45,39 @@ def make_settings(tmp: Path, **overrides: object) -> Settings:
     return Settings(data_dir=tmp, **overrides)
 
 
-@pytest.fixture
-async def client(catalog: Catalog, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(make_settings(tmp_path), catalog)
+class FakeClock:
+    """A clock tests move by hand (file expiry)."""
+
+    def __init__(self) -> None:
+        from datetime import datetime, timezone
+
+        self.now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+    def __call__(self):
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        from datetime import timedelta
+
+        self.now += timedelta(**delta)
+
+
+@asynccontextmanager
+async def app_client(catalog: Catalog, settings: Settings, **kwargs: object) -> AsyncIterator[httpx.AsyncClient]:
+    """An in-process client on an app of its own (custom settings, clock); its lifespan runs."""
+    app = create_app(settings, catalog, **kwargs)
     async with app.router.lifespan_context(app):
-        # A real bug still reaches the client as a 500 envelope; the transport must not re-raise it.
         transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
         async with httpx.AsyncClient(transport=transport, base_url="http://genserve.test") as c:
+            c.app = app  # type: ignore[attr-defined]
             yield c
+
+
+@pytest.fixture
+async def client(catalog: Catalog, tmp_path: Path) -> AsyncIterator[httpx.AsyncClient]:
+    # A real bug still reaches the client as a 500 envelope: the transport does not re-raise it.
+    async with app_client(catalog, make_settings(tmp_path)) as c:
+        yield c
 
 
 class LiveServer:

@@ -15,6 +15,8 @@ from genserve.core.files import FilesService
 
 log = logging.getLogger(__name__)
 
+ORPHAN_GRACE_S = 3600.0
+
 Prober = Callable[[Path, str], MediaInfo]  # raises ValueError for media it cannot decode
 
 
@@ -61,8 +63,9 @@ class FileLifecycle:
             self.files.blobs.delete(record.blob_key)
         for upload_id in self.files.repo.expired_uploads(now):
             self.files.blobs.discard(upload_id)
-        # A crash between committing bytes and recording the file leaves a blob nobody owns.
-        for key in set(self.files.blobs.keys()) - self.files.repo.blob_keys():
+        # A crash between committing bytes and recording the file leaves a blob nobody owns. Only old
+        # ones go: a blob committed a moment ago may be an upload whose record is being written now.
+        for key in set(self.files.blobs.keys(min_age_s=ORPHAN_GRACE_S)) - self.files.repo.blob_keys():
             self.files.blobs.delete(key)
         return len(expired)
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Protocol
@@ -34,7 +35,8 @@ class BlobStore(Protocol):
 
     def delete(self, key: str) -> None: ...
 
-    def keys(self) -> list[str]: ...
+    def keys(self, min_age_s: float = 0.0) -> list[str]:
+        """Committed blob keys, optionally only those written at least `min_age_s` ago."""
 
 
 class LocalBlobStore:
@@ -98,8 +100,9 @@ class LocalBlobStore:
     def delete(self, key: str) -> None:
         self.path(key).unlink(missing_ok=True)
 
-    def keys(self) -> list[str]:
-        return [p.name for p in self.blobs.glob("*/*") if p.is_file()]
+    def keys(self, min_age_s: float = 0.0) -> list[str]:
+        cutoff = time.time() - min_age_s
+        return [p.name for p in self.blobs.glob("*/*") if p.is_file() and p.stat().st_mtime <= cutoff]
 
 
 def _safe(name: str) -> str:
