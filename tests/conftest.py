@@ -26,7 +26,9 @@ SCRIPTED = [
     # Deterministic engines for protocol tests: exact text, a slow stream, a failure after the first chunk.
     ModelEntry(name="scripted", engine="scripted", path="-", options={"chunks": ["Hello", " from", " genserve."]}),
     ModelEntry(name="scripted-slow", engine="scripted", path="-", options={"chunks": ["tick "] * 400, "delay": 0.02}),
-    ModelEntry(name="scripted-fails", engine="scripted", path="-", options={"chunks": ["a", "b", "c"], "fail_after": 1}),
+    ModelEntry(
+        name="scripted-fails", engine="scripted", path="-", options={"chunks": ["a", "b", "c"], "fail_after": 1}
+    ),
 ]
 
 

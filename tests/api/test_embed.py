@@ -10,7 +10,9 @@ def norm(v):
 
 
 async def test_batch_embeddings_are_unit_vectors_in_request_order(client):
-    reqs = [{"content": {"parts": [{"text": t}]}, "taskType": "RETRIEVAL_DOCUMENT", "title": "T"} for t in ("a", "b", "a")]
+    reqs = [
+        {"content": {"parts": [{"text": t}]}, "taskType": "RETRIEVAL_DOCUMENT", "title": "T"} for t in ("a", "b", "a")
+    ]
     r = await client.post("/v1/models/gemini-embedding-001:batchEmbedContents", json={"requests": reqs})
     assert r.status_code == 200, r.text
     vectors = [e["values"] for e in r.json()["embeddings"]]
@@ -22,7 +24,7 @@ async def test_batch_embeddings_are_unit_vectors_in_request_order(client):
 async def test_output_dimensionality_truncates_and_renormalises(client):
     url = "/v1beta/models/text-embedding-004:embedContent"
     full = (await client.post(url, json={"content": {"parts": [{"text": "hello"}]}})).json()["embedding"]["values"]
-    short = (await client.post(url, json={"content": {"parts": [{"text": "hello"}]}, "output_dimensionality": 8}))
+    short = await client.post(url, json={"content": {"parts": [{"text": "hello"}]}, "output_dimensionality": 8})
     values = short.json()["embedding"]["values"]
     assert len(values) == 8 and abs(norm(values) - 1) < 1e-6
     scale = norm(full[:8])

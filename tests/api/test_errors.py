@@ -39,7 +39,9 @@ async def test_bad_generate_requests_are_invalid_argument(client, body, needles)
     for url in (GEN, GEN.replace(":generateContent", ":streamGenerateContent?alt=sse")):
         r = await client.post(url, content=body, headers={"content-type": "application/json"})
         assert_envelope(r, 400, "INVALID_ARGUMENT", *needles)
-    assert (await client.post(GEN, json={"contents": "still up", "generationConfig": {"maxOutputTokens": 1}})).status_code == 200
+    assert (
+        await client.post(GEN, json={"contents": "still up", "generationConfig": {"maxOutputTokens": 1}})
+    ).status_code == 200
 
 
 async def test_prompt_longer_than_the_context_is_refused(client):
@@ -48,8 +50,12 @@ async def test_prompt_longer_than_the_context_is_refused(client):
 
 
 async def test_unknown_model_and_unknown_method(client):
-    assert_envelope(await client.post("/v1/models/nope:generateContent", json={"contents": "x"}), 404, "NOT_FOUND", "nope")
-    assert_envelope(await client.post("/v1/models/nope:streamGenerateContent", json={"contents": "x"}), 404, "NOT_FOUND")
+    assert_envelope(
+        await client.post("/v1/models/nope:generateContent", json={"contents": "x"}), 404, "NOT_FOUND", "nope"
+    )
+    assert_envelope(
+        await client.post("/v1/models/nope:streamGenerateContent", json={"contents": "x"}), 404, "NOT_FOUND"
+    )
     assert_envelope(await client.post("/v1/models/gemini-2.0-flash:frobnicate", json={}), 404, "NOT_FOUND")
     assert_envelope(await client.get("/v2/models"), 404, "NOT_FOUND")
 

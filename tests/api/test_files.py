@@ -127,17 +127,24 @@ async def test_chunk_after_finalize_and_bad_upload_id(client):
 
 
 async def test_single_request_media_and_multipart_uploads(client):
-    r = await client.post("/upload/v1beta/files?uploadType=media", content=b"raw bytes", headers={"Content-Type": "text/csv"})
+    r = await client.post(
+        "/upload/v1beta/files?uploadType=media", content=b"raw bytes", headers={"Content-Type": "text/csv"}
+    )
     assert r.status_code == 200 and r.json()["file"]["mimeType"] == "text/csv"
     boundary = "xyzzy"
     media = bytes(range(256)) * 3 + b"\r\n--xyzz"  # bytes that look like a boundary start must survive
     body = (
-        f"--{boundary}\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n"
-        '{"file": {"displayName": "multi", "mimeType": "image/png"}}\r\n'
-        f"--{boundary}\r\nContent-Type: image/png\r\n\r\n"
-    ).encode() + media + f"\r\n--{boundary}--\r\n".encode()
+        (
+            f"--{boundary}\r\nContent-Type: application/json; charset=UTF-8\r\n\r\n"
+            '{"file": {"displayName": "multi", "mimeType": "image/png"}}\r\n'
+            f"--{boundary}\r\nContent-Type: image/png\r\n\r\n"
+        ).encode()
+        + media
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     r = await client.post(
-        "/upload/v1beta/files?uploadType=multipart", content=body,
+        "/upload/v1beta/files?uploadType=multipart",
+        content=body,
         headers={"Content-Type": f"multipart/related; boundary={boundary}"},
     )
     assert r.status_code == 200, r.text
@@ -150,7 +157,9 @@ async def test_size_and_quota_limits(catalog, tmp_path):
     settings = make_settings(tmp_path, files_max_bytes=100, files_quota_bytes=150, files_max_count=3)
     async with app_client(catalog, settings) as c:
         assert "exceeds the limit of 100" in assert_error(await start(c, 101), 400)
-        r = await c.post("/upload/v1/files?uploadType=media", content=b"x" * 101, headers={"Content-Type": "text/plain"})
+        r = await c.post(
+            "/upload/v1/files?uploadType=media", content=b"x" * 101, headers={"Content-Type": "text/plain"}
+        )
         assert "larger than" in assert_error(r, 400)
         await upload(c, b"x" * 100)
         assert "quota" in assert_error(await start(c, 60), 429, "RESOURCE_EXHAUSTED")
@@ -171,8 +180,10 @@ async def test_files_are_private_to_each_api_key(catalog, tmp_path):
         ):
             assert_error(r, 403)
         assert (await c.get("/v1/files", headers=bob)).json() == {}
-        use = {"contents": [{"parts": [{"fileData": {"fileUri": file["uri"], "mimeType": "text/plain"}}]}],
-               "generationConfig": {"maxOutputTokens": 1}}
+        use = {
+            "contents": [{"parts": [{"fileData": {"fileUri": file["uri"], "mimeType": "text/plain"}}]}],
+            "generationConfig": {"maxOutputTokens": 1},
+        }
         assert_error(await c.post("/v1/models/gemini-2.0-flash:generateContent", json=use, headers=bob), 403)
         assert (await c.post("/v1/models/gemini-2.0-flash:generateContent", json=use, headers=alice)).status_code == 200
         # An upload URL is bound to the key that started it; without any key it still works (Python SDK).

@@ -23,7 +23,9 @@ async def test_scripted_answer_has_every_field_the_sdks_read(client):
     assert cand["finishReason"] == "STOP" and cand["index"] == 0 and cand["content"]["role"] == "model"
     assert resp["modelVersion"] == "scripted" and resp["responseId"]
     assert resp["usageMetadata"] == {
-        "promptTokenCount": 1, "candidatesTokenCount": 3, "totalTokenCount": 4,
+        "promptTokenCount": 1,
+        "candidatesTokenCount": 3,
+        "totalTokenCount": 4,
         "promptTokensDetails": [{"modality": "TEXT", "tokenCount": 1}],
     }
 
@@ -50,8 +52,12 @@ async def test_temperature_zero_is_deterministic_and_seed_repeats_sampling(clien
 async def test_system_instruction_and_history_change_the_prompt(client):
     bare = await client.post("/v1/models/gemini-2.0-flash:countTokens", json={"contents": "hi"})
     body = {
-        "contents": [{"role": "user", "parts": [{"text": "hi"}]}, {"role": "model", "parts": [{"text": "yo"}]},
-                     {"role": "model", "parts": [{"text": " there"}]}, {"role": "user", "parts": [{"text": "and?"}]}],
+        "contents": [
+            {"role": "user", "parts": [{"text": "hi"}]},
+            {"role": "model", "parts": [{"text": "yo"}]},
+            {"role": "model", "parts": [{"text": " there"}]},
+            {"role": "user", "parts": [{"text": "and?"}]},
+        ],
         "systemInstruction": {"parts": [{"text": "You are terse."}]},
         "generationConfig": {"maxOutputTokens": 3},
     }
@@ -78,7 +84,9 @@ async def test_candidate_count_gives_independent_indexed_candidates(client):
 
 async def test_penalties_change_a_greedy_answer(client):
     plain = text_of(await generate(client, maxOutputTokens=30, temperature=0))
-    penalised = text_of(await generate(client, maxOutputTokens=30, temperature=0, frequencyPenalty=2, presencePenalty=2))
+    penalised = text_of(
+        await generate(client, maxOutputTokens=30, temperature=0, frequencyPenalty=2, presencePenalty=2)
+    )
     assert plain != penalised
 
 
@@ -91,7 +99,14 @@ async def test_every_version_generates(client, version):
 async def test_count_tokens_legacy_form_includes_the_system_instruction(client):
     url = "/v1beta/models/gemini-2.0-flash:countTokens"
     plain = (await client.post(url, json={"contents": [{"parts": [{"text": "hello"}]}]})).json()["totalTokens"]
-    legacy = await client.post(url, json={"generateContentRequest": {
-        "model": "models/gemini-2.0-flash", "contents": [{"parts": [{"text": "hello"}]}],
-        "systemInstruction": {"parts": [{"text": "Always answer in French."}]}}})
+    legacy = await client.post(
+        url,
+        json={
+            "generateContentRequest": {
+                "model": "models/gemini-2.0-flash",
+                "contents": [{"parts": [{"text": "hello"}]}],
+                "systemInstruction": {"parts": [{"text": "Always answer in French."}]},
+            }
+        },
+    )
     assert legacy.status_code == 200 and legacy.json()["totalTokens"] > plain > 0

@@ -22,8 +22,10 @@ def test_the_readme_quickstart_runs_unchanged_from_the_environment(live):
     env.pop("GOOGLE_API_KEY", None)
     # The client is kept in a variable: google-genai closes its HTTP client in Client.__del__, so the
     # one-liner `genai.Client().models.generate_content(...)` fails against any server, Google's included.
-    code = ("from google import genai; client = genai.Client(); print(client.models.generate_content("
-            "model='gemini-2.0-flash', contents='How does AI work?', config={'max_output_tokens': 20}).text)")
+    code = (
+        "from google import genai; client = genai.Client(); print(client.models.generate_content("
+        "model='gemini-2.0-flash', contents='How does AI work?', config={'max_output_tokens': 20}).text)"
+    )
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip()
@@ -38,7 +40,11 @@ def test_generate_content_text_finish_reason_and_usage(sdk):
 
 def test_generation_config_and_system_instruction(sdk):
     config = types.GenerateContentConfig(
-        system_instruction="You are terse.", temperature=0, top_p=0.9, top_k=20, max_output_tokens=6,
+        system_instruction="You are terse.",
+        temperature=0,
+        top_p=0.9,
+        top_k=20,
+        max_output_tokens=6,
         safety_settings=[types.SafetySetting(category="HARM_CATEGORY_HATE_SPEECH", threshold="BLOCK_ONLY_HIGH")],
     )
     first = sdk.models.generate_content(model="gemini-2.0-flash", contents="Hello", config=config)
@@ -102,7 +108,8 @@ def test_chat_keeps_history_across_plain_and_streamed_turns(sdk):
 def test_count_tokens_embeddings_and_models(sdk):
     assert sdk.models.count_tokens(model="gemini-2.0-flash", contents="How does AI work?").total_tokens > 0
     result = sdk.models.embed_content(
-        model="gemini-embedding-001", contents=["What is the meaning of life?", "How do I bake a cake?"],
+        model="gemini-embedding-001",
+        contents=["What is the meaning of life?", "How do I bake a cake?"],
         config=types.EmbedContentConfig(output_dimensionality=16, task_type="SEMANTIC_SIMILARITY"),
     )
     assert [len(e.values) for e in result.embeddings] == [16, 16]

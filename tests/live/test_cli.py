@@ -26,7 +26,9 @@ def start(args, tmp_path):
     port = free_port()
     log = open(tmp_path / "server.log", "w")
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    proc = subprocess.Popen([*GENSERVE, "serve", "--port", str(port), *args], stdout=log, stderr=subprocess.STDOUT, env=env)
+    proc = subprocess.Popen(
+        [*GENSERVE, "serve", "--port", str(port), *args], stdout=log, stderr=subprocess.STDOUT, env=env
+    )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -41,14 +43,27 @@ def start(args, tmp_path):
 
 
 def test_serve_model_flags_and_api_keys(demo_dir, tmp_path):
-    proc, url = start(["--model", f"chat={demo_dir / 'chat'}", "--model", f"vec={demo_dir / 'embedding'}",
-                       "--api-key", "k1", "--data-dir", str(tmp_path)], tmp_path)
+    proc, url = start(
+        [
+            "--model",
+            f"chat={demo_dir / 'chat'}",
+            "--model",
+            f"vec={demo_dir / 'embedding'}",
+            "--api-key",
+            "k1",
+            "--data-dir",
+            str(tmp_path),
+        ],
+        tmp_path,
+    )
     try:
         body = {"contents": "hi", "generationConfig": {"maxOutputTokens": 4}}
         assert httpx.post(f"{url}/v1/models/chat:generateContent", json=body).status_code == 403
         r = httpx.post(f"{url}/v1/models/chat:generateContent", json=body, headers={"x-goog-api-key": "k1"}, timeout=60)
         assert r.status_code == 200 and r.json()["usageMetadata"]["candidatesTokenCount"] == 4
-        r = httpx.post(f"{url}/v1/models/vec:embedContent?key=k1", json={"content": {"parts": [{"text": "x"}]}}, timeout=60)
+        r = httpx.post(
+            f"{url}/v1/models/vec:embedContent?key=k1", json={"content": {"parts": [{"text": "x"}]}}, timeout=60
+        )
         assert len(r.json()["embedding"]["values"]) == 64
         names = [m["name"] for m in httpx.get(f"{url}/v1/models?key=k1").json()["models"]]
         assert names == ["models/chat", "models/vec"]  # no demo catalog when models are given

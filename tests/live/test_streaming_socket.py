@@ -43,8 +43,10 @@ def test_disconnect_stops_generation_and_frees_the_model(live):
         # The client is gone. The same engine runs one job at a time: if the abandoned stream were still
         # generating, this request would queue behind its ~8 s of remaining work.
         start = time.monotonic()
-        r = client.post("/v1beta/models/scripted-slow:generateContent",
-                        json={"contents": "x", "generationConfig": {"maxOutputTokens": 2}})
+        r = client.post(
+            "/v1beta/models/scripted-slow:generateContent",
+            json={"contents": "x", "generationConfig": {"maxOutputTokens": 2}},
+        )
         waited = time.monotonic() - start
     assert r.status_code == 200
     assert r.json()["candidates"][0]["finishReason"] == "MAX_TOKENS"
@@ -61,8 +63,10 @@ def test_disconnect_cancels_a_real_transformers_generation(live):
         with client.stream("POST", url, json=body) as response:
             read_events(response, 2)
         start = time.monotonic()
-        r = client.post(url.replace(":streamGenerateContent?alt=sse", ":generateContent"),
-                        json={"contents": "x", "generationConfig": {"maxOutputTokens": 1}})
+        r = client.post(
+            url.replace(":streamGenerateContent?alt=sse", ":generateContent"),
+            json={"contents": "x", "generationConfig": {"maxOutputTokens": 1}},
+        )
         waited = time.monotonic() - start
     assert r.status_code == 200
     assert waited < full / 2, f"next request waited {waited:.2f} s; a full answer takes {full:.2f} s"

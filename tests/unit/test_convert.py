@@ -22,8 +22,17 @@ def test_defaults_come_from_the_catalog_entry():
 
 
 def test_explicit_sampling_fields_are_kept():
-    s = request(temperature=0, topP=0.5, topK=3, maxOutputTokens=7, stopSequences=["x"], seed=9, candidateCount=2,
-                presencePenalty=0.5, frequencyPenalty=-0.5).sampling
+    s = request(
+        temperature=0,
+        topP=0.5,
+        topK=3,
+        maxOutputTokens=7,
+        stopSequences=["x"],
+        seed=9,
+        candidateCount=2,
+        presencePenalty=0.5,
+        frequencyPenalty=-0.5,
+    ).sampling
     assert (s.temperature, s.top_p, s.top_k, s.max_output_tokens) == (0, 0.5, 3, 7)
     assert (s.stop_sequences, s.seed, s.candidate_count) == (("x",), 9, 2)
     assert (s.presence_penalty, s.frequency_penalty) == (0.5, -0.5)
@@ -59,7 +68,9 @@ def test_thinking_budget_zero_is_accepted_on_a_model_without_thinking():
 
 
 def test_tools_are_refused_until_the_model_supports_them():
-    body = GenerateContentRequest.model_validate({"contents": "hi", "tools": [{"functionDeclarations": [{"name": "f"}]}]})
+    body = GenerateContentRequest.model_validate(
+        {"contents": "hi", "tools": [{"functionDeclarations": [{"name": "f"}]}]}
+    )
     with pytest.raises(InvalidArgument, match="tools"):
         to_text_request(body, ENTRY, "m")
 
@@ -71,8 +82,11 @@ def prompt(contents, system=None):
 
 def test_roles_system_and_consecutive_turns_survive():
     p = prompt(
-        [{"role": "user", "parts": [{"text": "a"}, {"text": "b"}]}, {"role": "model", "parts": [{"text": "c"}]},
-         {"role": "model", "parts": [{"text": "d", "thought": False}, {"text": "hidden", "thought": True}]}],
+        [
+            {"role": "user", "parts": [{"text": "a"}, {"text": "b"}]},
+            {"role": "model", "parts": [{"text": "c"}]},
+            {"role": "model", "parts": [{"text": "d", "thought": False}, {"text": "hidden", "thought": True}]},
+        ],
         system={"role": "user", "parts": [{"text": "sys"}]},
     )
     assert p.system == "sys"

@@ -29,9 +29,13 @@ def test_python_sdk_mixed_casing_is_understood():
 def test_standard_base64_and_missing_padding_decode():
     data = bytes(range(250, 256))
     for encoded in (base64.b64encode(data).decode(), base64.urlsafe_b64encode(data).decode().rstrip("=")):
-        part = GenerateContentRequest.model_validate(
-            {"contents": [{"parts": [{"inlineData": {"mimeType": "image/png", "data": encoded}}]}]}
-        ).contents[0].parts[0]
+        part = (
+            GenerateContentRequest.model_validate(
+                {"contents": [{"parts": [{"inlineData": {"mimeType": "image/png", "data": encoded}}]}]}
+            )
+            .contents[0]
+            .parts[0]
+        )
         assert part.inline_data.data == data
 
 
