@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import secrets
 import unicodedata
@@ -76,6 +77,7 @@ class FilesService:
         self.limits = limits
         self.clock = clock
         self.on_processing = on_processing  # the lifecycle worker probes PROCESSING files
+        self._upload_locks: dict[str, asyncio.Lock] = {}
 
     # -- uploads ------------------------------------------------------------------------------------
 
@@ -125,6 +127,19 @@ class FilesService:
         self, session: UploadSession, offset: int | None, chunks: AsyncIterator[bytes], *, finalize: bool
     ) -> FileRecord | None:
         """Append one chunk; on finalize, the upload becomes a file. Any refusal abandons the upload."""
+        # Two chunks of one upload at once would both pass the offset check and interleave their bytes.
+        lock = self._upload_locks.setdefault(session.id, asyncio.Lock())
+        async with lock:
+            try:
+                return await self._upload_chunk(session, offset, chunks, finalize=finalize)
+            finally:
+                if finalize:
+                    self._upload_locks.pop(session.id, None)
+
+    async def _upload_chunk(
+        self, session: UploadSession, offset: int | None, chunks: AsyncIterator[bytes], *, finalize: bool
+    ) -> FileRecord | None:
+        session = self.upload_session(session.id)  # re-read: another request may have finished it meanwhile
         if session.finalized:
             raise InvalidArgument("This upload is already finalized; start a new upload.")
         try:
@@ -151,6 +166,7 @@ class FilesService:
             raise
 
     def abandon(self, session: UploadSession) -> None:
+        self._upload_locks.pop(session.id, None)
         self.blobs.discard(session.id)
         self.repo.drop_upload(session.id)
 
