@@ -104,7 +104,7 @@ const checks = {
     const bytes = readFileSync(inputs.text);
     const file = await upload(inputs.text, { mimeType: 'text/plain', displayName: 'js path upload' });
     shared.pathFile = plain(file);
-    return { file: plain(file), isFileInstance: sdk.File ? file instanceof sdk.File : null, size: bytes.length, sha256: sha256HexB64(bytes) };
+    return { file: plain(file), size: bytes.length, sha256: sha256HexB64(bytes) };
   },
 
   async upload_blob() {
@@ -136,8 +136,10 @@ const checks = {
       const got = await ai.files.get({ name: file.name });
       out[key] = { uploaded: file, got: plain(got) };
     }
-    // The bare id (no "files/" prefix) is accepted by the SDK as well.
+    // The bare id (no "files/" prefix) and the file's uri are accepted by the SDK as well (it
+    // reduces both to the id).
     out.byBareId = plain(await ai.files.get({ name: idOf(shared.blob.file.name) }));
+    out.byUri = plain(await ai.files.get({ name: shared.blob.file.uri }));
     return out;
   },
 
@@ -216,7 +218,12 @@ const checks = {
       ai.files.upload({ file: new Blob([Buffer.from('other bytes')]), config: { mimeType: 'text/plain', name } }),
     );
     const got = await rejection(() => ai.files.get({ name }));
-    return { requested: name, file: plain(file), again, againUploads: uploadsSince(before), got };
+    // The SDK's tFileName cuts an https:// uri down to the first [a-z0-9]+ run after "files/", so
+    // a chosen name with a hyphen cannot be fetched by its uri: this records what the SDK requests.
+    const beforeUri = requestLog.length;
+    const byUri = await rejection(() => ai.files.get({ name: file.uri }));
+    const byUriPath = requestLog.slice(beforeUri).map((r) => r.path);
+    return { requested: name, file: plain(file), again, againUploads: uploadsSince(before), got, byUri, byUriPath };
   },
 
   async video_processing() {
@@ -228,6 +235,7 @@ const checks = {
   async video_undecodable() {
     const file = await upload(new Blob([randomBytes(4096)]), { mimeType: 'video/mp4', displayName: 'js broken mp4' });
     const polled = await pollUntilSettled(file.name);
+    shared.failedVideo = polled.file;
     return { uploaded: plain(file), ...polled };
   },
 
@@ -268,18 +276,42 @@ const checks = {
     return { file: plain(file), error };
   },
 
-  async generate_with_processing_file() {
-    // Used straight after upload, before the probe has finished (the probe may win the race: then
-    // the answer is the "video on a text model" 400 instead; the state seen first is recorded).
-    const file = await upload(inputs.mp4, { mimeType: 'video/mp4', displayName: 'js mp4 race' });
+  async generate_with_failed_file() {
+    // A FAILED file (the undecodable "video") is refused because of its state. The part declares
+    // text/plain so the request gets past the model's modality check on the declared mimeType and
+    // reaches the file itself.
+    const file = shared.failedVideo;
     const error = await rejection(() =>
       ai.models.generateContent({
         model: CHAT_MODEL,
-        contents: [sdk.createPartFromUri(file.uri, file.mimeType), 'Describe'],
+        contents: [sdk.createPartFromUri(file.uri, 'text/plain'), 'Describe'],
         config: { maxOutputTokens: 3 },
       }),
     );
-    return { uploadedState: file.state ?? null, error };
+    return { state: file.state, error };
+  },
+
+  async generate_with_processing_file() {
+    // Used straight after upload, before the probe has finished. The probe of a 4 KiB file takes
+    // milliseconds and may win the race: then the file is FAILED (FAILED_PRECONDITION as well).
+    const file = await upload(new Blob([randomBytes(4096)]), { mimeType: 'video/mp4', displayName: 'js mp4 race' });
+    const error = await rejection(() =>
+      ai.models.generateContent({
+        model: CHAT_MODEL,
+        contents: [sdk.createPartFromUri(file.uri, 'text/plain'), 'Describe'],
+        config: { maxOutputTokens: 3 },
+      }),
+    );
+    // The same PROCESSING-or-later video declared as video/mp4: refused by the text-only model
+    // from the declared mimeType, before the file's state is looked at.
+    const declaredVideo = await rejection(() =>
+      ai.models.generateContent({
+        model: CHAT_MODEL,
+        contents: [sdk.createPartFromUri(file.uri, 'video/mp4'), 'Describe'],
+        config: { maxOutputTokens: 3 },
+      }),
+    );
+    return { uploadedState: file.state ?? null, error, declaredVideo };
   },
 };
 
