@@ -31,6 +31,7 @@ async def test_undecodable_media_ends_failed_with_an_error(client):
     file = await upload(client, b"definitely not a video" * 50, "video/mp4")
     done = await wait_for_state(client, file["name"])
     assert done["state"] == "FAILED" and done["error"]["code"] == 400 and done["error"]["message"]
+    assert str(client.app.state.settings.data_dir) not in done["error"]["message"]  # no server paths leak
     r = await client.post(
         "/v1/models/gemini-2.0-flash:countTokens",
         json={"contents": [{"parts": [{"fileData": {"fileUri": file["uri"]}}]}]},

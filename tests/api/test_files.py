@@ -219,3 +219,14 @@ async def test_text_files_are_read_into_prompts_and_other_kinds_are_refused(clie
     assert "image input" in assert_error(await client.post(url, json=body(image, "image/png")), 400)
     missing = {**small, "uri": "https://genserve.test/v1beta/files/doesnotexist"}
     assert_error(await client.post(url, json=body(missing)), 403)
+
+
+async def test_pages_stay_consistent_when_files_change_between_requests(client):
+    names = [(await upload(client, bytes([i]), "text/plain"))["name"] for i in range(4)]
+    first = (await client.get("/v1beta/files", params={"pageSize": 2})).json()
+    await client.delete(f"/v1beta/{first['files'][0]['name']}")  # deleting a seen file shifts no later file
+    await upload(client, b"new", "text/plain")  # a newer file belongs before the pages already read
+    second = (await client.get("/v1beta/files", params={"pageSize": 2, "pageToken": first["nextPageToken"]})).json()
+    assert [f["name"] for f in first["files"] + second["files"]] == names[::-1]
+    r = await client.get("/v1beta/files", params={"pageToken": "not-a-token"})
+    assert r.status_code == 400

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import re
 import secrets
 import unicodedata
@@ -231,13 +232,11 @@ class FilesService:
         return record
 
     def list(self, owner: str, page_size: int, page_token: str) -> tuple[list[FileRecord], str | None]:
-        offset = int(page_token) if page_token.isdigit() else 0
-        if page_token and not page_token.isdigit():
-            raise InvalidArgument(f"pageToken '{page_token}' is not a token this server issued")
         size = 10 if page_size <= 0 else min(page_size, 100)
-        records = self.repo.list(owner, self.clock(), offset, size + 1)
+        records = self.repo.list(owner, self.clock(), _decode_page_token(page_token), size + 1)
+        page = records[:size]
         more = len(records) > size
-        return records[:size], str(offset + size) if more else None
+        return page, _page_token(page[-1]) if more else None
 
     def delete(self, owner: str, file_id: str) -> None:
         record = self.repo.delete(owner, file_id)
@@ -277,3 +276,17 @@ class FilesService:
 
 def _taken(file_id: str) -> AlreadyExists:
     return AlreadyExists(f"A file named files/{file_id} already exists.")
+
+
+def _page_token(last: FileRecord) -> str:
+    return base64.urlsafe_b64encode(f"{last.create_time.isoformat()}|{last.id}".encode()).decode()
+
+
+def _decode_page_token(token: str) -> tuple[datetime, str] | None:
+    if not token:
+        return None
+    try:
+        created, _, file_id = base64.urlsafe_b64decode(token.encode()).decode().partition("|")
+        return datetime.fromisoformat(created), file_id
+    except ValueError:
+        raise InvalidArgument(f"pageToken '{token}' is not a token this server issued") from None

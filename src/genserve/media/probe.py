@@ -21,7 +21,8 @@ def probe_media(path: Path, mime_type: str) -> MediaInfo:
             next(container.decode(streams[0]))
             duration = container.duration / av.time_base if container.duration else _stream_duration(streams[0])
     except (av.FFmpegError, StopIteration, UnicodeDecodeError) as exc:
-        raise ValueError(str(exc) or type(exc).__name__) from exc
+        # FFmpeg's own message names the file's path on this server; only its reason goes to the user.
+        raise ValueError(getattr(exc, "strerror", None) or type(exc).__name__) from exc
     return MediaInfo(duration_s=duration)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, fields
 from datetime import datetime
 
-from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy import Engine, and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -48,14 +48,16 @@ class FileRepository:
             row = s.get(FileRow, (owner, file_id))
             return _record(row) if row is not None and row.expiration_time > now else None
 
-    def list(self, owner: str, now: datetime, offset: int, limit: int) -> list[FileRecord]:
-        query = (
-            select(FileRow)
-            .where(FileRow.owner == owner, FileRow.expiration_time > now)
-            .order_by(FileRow.create_time.desc(), FileRow.id)
-            .offset(offset)
-            .limit(limit)
-        )
+    def list(self, owner: str, now: datetime, after: tuple[datetime, str] | None, limit: int) -> list[FileRecord]:
+        """Newest first. `after` is the (create_time, id) of the last file of the previous page: pages
+        stay consistent when files are added or deleted between requests, unlike offsets."""
+        query = select(FileRow).where(FileRow.owner == owner, FileRow.expiration_time > now)
+        if after is not None:
+            created, file_id = after
+            query = query.where(
+                or_(FileRow.create_time < created, and_(FileRow.create_time == created, FileRow.id > file_id))
+            )
+        query = query.order_by(FileRow.create_time.desc(), FileRow.id).limit(limit)
         with Session(self._engine) as s:
             return [_record(r) for r in s.scalars(query)]
 
