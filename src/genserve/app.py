@@ -54,6 +54,7 @@ def create_app(settings: Settings, catalog: Catalog, *, clock: Callable[[], date
 
     app = FastAPI(title="genserve", version=__version__, lifespan=lifespan, docs_url="/docs", redoc_url=None)
     app.state.settings = settings
+    app.state.engines = engines  # for health and test introspection; routes go through the services
     app.state.services = Services(
         catalog=catalog,
         generation=GenerationService(engines, files),

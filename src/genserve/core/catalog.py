@@ -27,6 +27,7 @@ GENERATION_METHODS: dict[str, list[str]] = {
 ENGINE_TASKS: dict[str, Task] = {
     "transformers": "text",
     "scripted": "text",
+    "llamacpp": "text",
     "transformers-embedding": "embedding",
 }
 
@@ -53,6 +54,8 @@ class ModelEntry(BaseModel):
     max_candidate_count: int = 8
     # Reasoning models (thinkingConfig is honoured); see issue 5.
     thinking: bool = False
+    # Requests running or waiting on this model at once; beyond it, 503 UNAVAILABLE instead of a long wait.
+    max_pending_requests: int = 64
     input_modalities: list[str] = Field(default_factory=lambda: ["text"])
     output_modalities: list[str] = Field(default_factory=lambda: ["text"])
     # Passed to the engine untouched (dtype, device, threads, ...).

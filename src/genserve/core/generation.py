@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import secrets
+from collections import Counter
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
@@ -23,7 +24,7 @@ from genserve.core.types import (
     Turn,
     Usage,
 )
-from genserve.errors import FailedPrecondition, InvalidArgument
+from genserve.errors import FailedPrecondition, InvalidArgument, Unavailable
 
 # A text file is read into the prompt whole; beyond this it could not fit any model's context anyway.
 MAX_TEXT_FILE_BYTES = 32 * 1024 * 1024
@@ -41,6 +42,7 @@ class GenerationService:
     def __init__(self, engines: EngineProvider, files: FilesService) -> None:
         self._engines = engines
         self._files = files
+        self._pending: Counter[str] = Counter()
 
     async def resolve_files(self, entry: ModelEntry, prompt: Prompt, owner: str) -> Prompt:
         """Replace `fileData` references with what the model reads: today, the text of text files."""
@@ -73,6 +75,19 @@ class GenerationService:
         """One chunk per text delta; a candidate's last chunk carries its finishReason.
 
         Usage is cumulative on every chunk, so the last chunk carries the final counts."""
+        if self._pending[entry.name] >= entry.max_pending_requests:
+            raise Unavailable(
+                f"The model is overloaded: {entry.max_pending_requests} requests are already running or waiting "
+                f"on {entry.name}. Please try again later."
+            )
+        self._pending[entry.name] += 1
+        try:
+            async for chunk in self._stream(entry, request, owner):
+                yield chunk
+        finally:
+            self._pending[entry.name] -= 1
+
+    async def _stream(self, entry: ModelEntry, request: TextRequest, owner: str) -> AsyncIterator[ResponseChunk]:
         request = dataclasses.replace(request, prompt=await self.resolve_files(entry, request.prompt, owner))
         engine = await self._engines.get(entry)
         usage = Usage()

@@ -32,6 +32,7 @@ from genserve.core.types import (
     TextRequest,
 )
 from genserve.engines.chat_template import chat_messages
+from genserve.engines.continuous import ContinuousBatcher, batchable
 from genserve.engines.text_decoding import CandidateText
 from genserve.engines.torch_options import load_options
 from genserve.engines.worker import stream_job
@@ -52,6 +53,9 @@ class TransformersTextEngine:
         self._eos_ids = _eos_ids(self.model.generation_config, self.tokenizer)
         self._pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self._eos_ids[0]
         self._system_role = True
+        # Plain sampling traffic shares forward passes; see continuous.py for what takes the generate() path.
+        enabled = options.get("continuous_batching", True)
+        self._batcher = ContinuousBatcher(self.model, self._eos_ids, self._pad_id, options) if enabled else None
 
     # -- prompt rendering ---------------------------------------------------------------------------
 
@@ -83,17 +87,48 @@ class TransformersTextEngine:
     # -- generation ---------------------------------------------------------------------------------
 
     def generate(self, request: TextRequest, input_token_limit: int) -> AsyncIterator[GenerationEvent]:
+        if self._batcher is not None and batchable(request.sampling):
+            return self._generate_batched(request, input_token_limit)
+
         def job(cancel: threading.Event, emit: Callable[[GenerationEvent], None]) -> None:
-            ids = self.prompt_ids(request.prompt)
-            if len(ids) > input_token_limit:
-                raise InvalidArgument(
-                    f"The input token count ({len(ids)}) exceeds the maximum number of tokens allowed "
-                    f"({input_token_limit})."
-                )
+            ids = self._checked_prompt_ids(request.prompt, input_token_limit)
             emit(PromptAccepted(prompt_tokens=len(ids)))
             self._generate(ids, request.sampling, cancel, emit)
 
         return stream_job(self._executor, job)
+
+    def _checked_prompt_ids(self, prompt: Prompt, input_token_limit: int) -> list[int]:
+        ids = self.prompt_ids(prompt)
+        if len(ids) > input_token_limit:
+            raise InvalidArgument(
+                f"The input token count ({len(ids)}) exceeds the maximum number of tokens allowed "
+                f"({input_token_limit})."
+            )
+        return ids
+
+    async def _generate_batched(self, request: TextRequest, input_token_limit: int) -> AsyncIterator[GenerationEvent]:
+        ids = await asyncio.to_thread(self._checked_prompt_ids, request.prompt, input_token_limit)
+        yield PromptAccepted(prompt_tokens=len(ids))
+        sampling = request.sampling
+        events: list[GenerationEvent] = []
+        candidates = [CandidateText(self._decode, sampling.stop_sequences) for _ in range(sampling.candidate_count)]
+        streamer = _CandidateStreamer(candidates, self._eos_ids, sampling.max_output_tokens, events.append)
+        seen = [0] * len(candidates)
+        updates = self._batcher.stream(ids, sampling)
+        try:
+            async for update in updates:
+                for token in update.tokens[seen[update.index] :]:
+                    streamer.accept(update.index, token)
+                seen[update.index] = len(update.tokens)
+                if update.finished and not streamer.finished[update.index]:
+                    streamer.finish(update.index, FinishReason.MAX_TOKENS, candidates[update.index].flush())
+                for event in events:
+                    yield event
+                events.clear()
+                if all(streamer.finished):
+                    break  # a stop sequence may end a candidate before the manager does
+        finally:
+            await updates.aclose()
 
     def _generate(self, ids: list[int], sampling: SamplingParams, cancel: threading.Event, emit: Callable) -> None:
         n = sampling.candidate_count
@@ -132,6 +167,8 @@ class TransformersTextEngine:
         return self.tokenizer.decode(tokens, skip_special_tokens=True)
 
     def close(self) -> None:
+        if self._batcher is not None:
+            self._batcher.close()
         self._executor.shutdown(wait=False, cancel_futures=True)
 
 
@@ -151,20 +188,24 @@ class _CandidateStreamer(BaseStreamer):
             self._prompt_seen = True
             return
         for index, token in enumerate(value.reshape(-1).tolist()):
-            if self.finished[index]:
-                continue
-            cand = self.candidates[index]
-            if token in self._eos:
-                self.finish(index, FinishReason.STOP, cand.flush())
-                continue
-            delta = cand.push(token)
-            if cand.stopped:
-                self.finish(index, FinishReason.STOP, delta)
-            elif len(cand.tokens) >= self._max_tokens:
-                # The last token's text travels with the finishReason, as the Gemini API sends it.
-                self.finish(index, FinishReason.MAX_TOKENS, delta + cand.flush())
-            elif delta:
-                self._emit(TextDelta(index, delta))
+            self.accept(index, token)
+
+    def accept(self, index: int, token: int) -> None:
+        """One new token of one candidate (from generate()'s streamer hook or the continuous batcher)."""
+        if self.finished[index]:
+            return
+        cand = self.candidates[index]
+        if token in self._eos:
+            self.finish(index, FinishReason.STOP, cand.flush())
+            return
+        delta = cand.push(token)
+        if cand.stopped:
+            self.finish(index, FinishReason.STOP, delta)
+        elif len(cand.tokens) >= self._max_tokens:
+            # The last token's text travels with the finishReason, as the Gemini API sends it.
+            self.finish(index, FinishReason.MAX_TOKENS, delta + cand.flush())
+        elif delta:
+            self._emit(TextDelta(index, delta))
 
     def finish(self, index: int, reason: FinishReason, text: str) -> None:
         self.finished[index] = True

@@ -1,0 +1,113 @@
+"""Continuous batching for the transformers engine: concurrent requests share every forward pass.
+
+Built on transformers' ContinuousBatchingManager (a background thread with a paged KV cache). It samples
+with per-request temperature, top-k and top-p only; requests that need anything else (a seed, penalties,
+logits processors) take the engine's plain generate() path instead."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from transformers import ContinuousBatchingConfig, GenerationConfig
+
+from genserve.core.types import SamplingParams
+from genserve.errors import Unavailable
+
+# Defaults sized for CPU hosts; the catalog entry's options override them (cb_page_size, ...).
+DEFAULT_PAGE_SIZE = 256
+DEFAULT_NUM_BLOCKS = 128  # 32k tokens of KV cache shared by all running requests
+DEFAULT_MAX_BATCH_TOKENS = 512
+
+
+def batchable(sampling: SamplingParams) -> bool:
+    return sampling.seed is None and not (sampling.presence_penalty or sampling.frequency_penalty)
+
+
+@dataclass
+class TokenUpdate:
+    """All tokens a request has generated so far, and whether it has finished."""
+
+    index: int
+    tokens: list[int]
+    finished: bool
+
+
+class ContinuousBatcher:
+    def __init__(self, model: Any, eos_ids: list[int], pad_id: int, options: dict[str, Any]) -> None:
+        vocab = model.config.get_text_config().vocab_size
+        self._no_top_k = vocab
+        # The manager only builds a per-request processor for a knob whose default is not neutral, so the
+        # defaults here are arbitrary non-neutral values; every request sends its own.
+        config = GenerationConfig(
+            do_sample=True, temperature=0.7, top_k=50, top_p=0.9, eos_token_id=eos_ids, pad_token_id=pad_id
+        )
+        cb_config = ContinuousBatchingConfig(
+            per_request_processors=True,
+            use_cuda_graph=False if model.device.type == "cpu" else None,
+            page_size=int(options.get("cb_page_size", DEFAULT_PAGE_SIZE)),
+            num_blocks=int(options.get("cb_num_blocks", DEFAULT_NUM_BLOCKS)),
+            max_batch_tokens=int(options.get("cb_max_batch_tokens", DEFAULT_MAX_BATCH_TOKENS)),
+        )
+        self.manager = model.init_continuous_batching(generation_config=config, continuous_batching_config=cb_config)
+        self.manager.start()
+        self._ids = itertools.count()
+
+    def _processor_kwargs(self, s: SamplingParams) -> dict[str, Any]:
+        if s.temperature == 0:  # greedy: only the most likely token survives top-k
+            return {"temperature": 1.0, "top_k": 1, "top_p": 1.0}
+        return {"temperature": s.temperature, "top_k": s.top_k or self._no_top_k, "top_p": s.top_p or 1.0}
+
+    async def stream(self, prompt_ids: list[int], sampling: SamplingParams) -> AsyncIterator[TokenUpdate]:
+        """Updates for `candidate_count` requests on one prompt, interleaved as they arrive. Closing the
+        iterator cancels whatever is unfinished, which frees its cache blocks at the manager's next step."""
+        queue: asyncio.Queue[TokenUpdate] = asyncio.Queue()
+        kwargs = self._processor_kwargs(sampling)
+        request_of: dict[int, str] = {}
+        for index in range(sampling.candidate_count):
+            request_id = self.manager.add_request(
+                prompt_ids,
+                request_id=f"genserve-{next(self._ids)}",
+                max_new_tokens=sampling.max_output_tokens,
+                streaming=True,
+                **kwargs,
+            )
+            if request_id is None:
+                raise Unavailable("The model is not accepting requests right now. Please try again later.")
+            request_of[index] = request_id
+            self.manager.register_result_handler(
+                request_id,
+                lambda out, i=index: queue.put_nowait(
+                    TokenUpdate(i, list(out.generated_tokens), out.is_finished() or out.error is not None)
+                ),
+            )
+        unfinished = set(request_of)
+        try:
+            while unfinished:
+                update = await queue.get()
+                if update.finished:
+                    unfinished.discard(update.index)
+                yield update
+        finally:
+            for index in unfinished:
+                self.cancel(request_of[index])
+
+    def cancel(self, request_id: str) -> None:
+        self.manager.cancel_request(request_id)
+        # A cancelled request gets no final output, so its handler would never be removed otherwise.
+        with self.manager.output_router._lock:
+            self.manager.output_router.result_handlers.pop(request_id, None)
+
+    def pending(self) -> int:
+        """Requests the manager still holds (running or waiting); for tests and metrics."""
+        processor = self.manager.batch_processor
+        if processor is None:
+            return self.manager.input_queue.qsize()
+        scheduler = processor.scheduler
+        return len(scheduler.active_requests) + len(scheduler.waiting_requests) + self.manager.input_queue.qsize()
+
+    def close(self) -> None:
+        self.manager.stop(block=True, timeout=10)
