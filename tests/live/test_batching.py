@@ -108,3 +108,15 @@ async def test_a_too_long_prompt_fails_alone_while_others_run(demo_dir, tmp_path
         for t in running:
             done = await t
             assert done.status_code == 200 and done.json()["usageMetadata"]["candidatesTokenCount"] == 200
+
+
+async def test_a_seed_repeats_its_answer_while_batched_traffic_samples_alongside(demo_dir, tmp_path):
+    async with app_client(Catalog([chat_entry(demo_dir, "cb")]), make_settings(tmp_path)) as c:
+        seeded = {"contents": "hi", "generationConfig": {"seed": 42, "temperature": 1.2, "maxOutputTokens": 40}}
+        alone = (await c.post("/v1/models/cb:generateContent", json=seeded)).json()
+        noise = {"contents": "noise", "generationConfig": {"temperature": 1.5, "maxOutputTokens": 300}}
+        busy = [asyncio.create_task(c.post("/v1/models/cb:generateContent", json=noise)) for _ in range(4)]
+        await asyncio.sleep(0.05)
+        together = (await c.post("/v1/models/cb:generateContent", json=seeded)).json()
+        await asyncio.gather(*busy)
+        assert together["candidates"][0]["content"] == alone["candidates"][0]["content"]

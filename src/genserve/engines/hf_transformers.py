@@ -134,15 +134,13 @@ class TransformersTextEngine:
         n = sampling.candidate_count
         candidates = [CandidateText(self._decode, sampling.stop_sequences) for _ in range(n)]
         streamer = _CandidateStreamer(candidates, self._eos_ids, sampling.max_output_tokens, emit)
-        if sampling.seed is not None:
-            torch.manual_seed(sampling.seed)  # safe: this engine runs one job at a time on its thread
         input_ids = torch.tensor([ids] * n, device=self.device)
         with torch.inference_mode():
             self.model.generate(
                 input_ids=input_ids,
                 attention_mask=torch.ones_like(input_ids),
                 generation_config=self._generation_config(sampling),
-                logits_processor=_penalties(sampling, len(ids)),
+                logits_processor=_processors(sampling, len(ids), self.device),
                 stopping_criteria=StoppingCriteriaList([_StopWhen(streamer, cancel)]),
                 streamer=streamer,
             )
@@ -243,10 +241,29 @@ class _PresenceFrequencyPenalty(LogitsProcessor):
         return scores - self.frequency * counts - self.presence * (counts > 0).to(scores.dtype)
 
 
-def _penalties(s: SamplingParams, prompt_len: int) -> LogitsProcessorList:
-    if not (s.presence_penalty or s.frequency_penalty):
-        return LogitsProcessorList()
-    return LogitsProcessorList([_PresenceFrequencyPenalty(s.presence_penalty, s.frequency_penalty, prompt_len)])
+class _SeededSampler(LogitsProcessor):
+    """Draws each token from the request's own random generator and leaves generate() a one-hot choice.
+
+    torch's global generator is shared with everything else sampling in the process (the continuous
+    batcher's thread included), so seeding it could not make a request repeatable."""
+
+    def __init__(self, seed: int, device: torch.device) -> None:
+        self.generator = torch.Generator(device=device).manual_seed(seed)
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        probs = torch.softmax(scores.float(), dim=-1)
+        chosen = torch.multinomial(probs, 1, generator=self.generator)
+        return torch.full_like(scores, float("-inf")).scatter_(1, chosen, 0.0)
+
+
+def _processors(s: SamplingParams, prompt_len: int, device: torch.device) -> LogitsProcessorList:
+    """Custom processors run after generate()'s own temperature/top-k/top-p warpers, in this order."""
+    processors = LogitsProcessorList()
+    if s.presence_penalty or s.frequency_penalty:
+        processors.append(_PresenceFrequencyPenalty(s.presence_penalty, s.frequency_penalty, prompt_len))
+    if s.seed is not None and s.temperature > 0:
+        processors.append(_SeededSampler(s.seed, device))
+    return processors
 
 
 def _eos_ids(generation_config: GenerationConfig, tokenizer: Any) -> list[int]:
