@@ -10,6 +10,9 @@ _ENCODER_SUFFIXES = ("Model", "ForMaskedLM")
 
 def infer_engine(path: str) -> str:
     local = Path(path)
+    # A GGUF file, or a directory with exactly one, is served by llama.cpp.
+    if (local.is_file() and local.suffix == ".gguf") or (local.is_dir() and len(list(local.glob("*.gguf"))) == 1):
+        return "llamacpp"
     if local.is_dir():
         files = {p.name for p in local.iterdir()}
         config = json.loads((local / "config.json").read_text()) if "config.json" in files else None

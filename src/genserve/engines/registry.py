@@ -12,6 +12,7 @@ _ENGINES: dict[str, tuple[str, str]] = {
     "transformers": ("genserve.engines.hf_transformers:TransformersTextEngine", "text"),
     "transformers-embedding": ("genserve.engines.hf_embedding:TransformersEmbeddingEngine", "text"),
     "scripted": ("genserve.engines.scripted:ScriptedTextEngine", ""),
+    "llamacpp": ("genserve.engines.llamacpp:LlamaCppTextEngine", "llamacpp"),
 }
 
 

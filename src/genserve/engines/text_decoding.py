@@ -27,8 +27,9 @@ class CandidateText:
             self.stopped = True
             return self._take(text, cut)
         safe = len(text) - self._holdback(text)
-        # A trailing U+FFFD is usually half of a multi-byte character still being generated.
-        while safe > self._sent and text[safe - 1] == "\ufffd":
+        # A trailing U+FFFD may be the start of a multi-byte character still being generated. An unfinished
+        # character decodes to one U+FFFD, so only the last one waits (random models emit long runs of them).
+        if safe > self._sent and text[safe - 1] == "\ufffd":
             safe -= 1
         return self._take(text, safe)
 
