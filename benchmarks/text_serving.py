@@ -208,6 +208,8 @@ def main() -> int:
     log(f"genserve text-serving benchmark, {'quick' if args.quick else 'full'} mode, {started:%Y-%m-%d %H:%M}")
     log(f"machine: {info['cpu']} ({info['simd']}), {info['cores']} cores, {info['mem_gib']:.0f} GiB RAM")
     log(f"load average: {info['load']}")
+    if os.getloadavg()[0] > 0.5 * (os.cpu_count() or 1):
+        log("WARNING: other processes are using the CPU; every number below will be noisy")
 
     models = _build.ensure_models(args.cache, args.quick, log=log)
     hf_dir: Path = models["hf_dir"].resolve()
@@ -468,6 +470,11 @@ def render(rows, args, info, bw_start, bw_end, bandwidth, hf_dir, hf_bytes, star
         f"{info['python']}, torch {info['torch']}, transformers {info['transformers']}, llama-cpp-python "
         f"{info['llama_cpp']}. Load average before / after: {info['load']} / {info.get('load_end', '?')}."
     )
+    if float(info["load"].split()[0]) > 0.5 * (info["cores"] or 1):
+        out.append(
+            f"**Warning**: the load average was {info['load']} at the start: other processes competed for the "
+            "cores, so these numbers are noisy."
+        )
     out.append(
         f"Memory bandwidth (torch `copy_` of 1 GiB, {bw_start['threads']} threads, read + write): "
         f"**{bandwidth:.1f} GB/s** (start {bw_start['copy_gbs']:.1f}, end {bw_end['copy_gbs']:.1f}); "

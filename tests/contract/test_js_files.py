@@ -15,27 +15,18 @@ import base64
 import hashlib
 import json
 import re
-import shutil
-import subprocess
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.contract.js_runner import SDKS, run_node
 from tests.media import tiny_mp4
 
 pytestmark = [pytest.mark.contract, pytest.mark.live]
 
-JS_DIR = Path(__file__).parent / "js"
 NODE_TIMEOUT_S = 180
-
-# alias -> (exact SDK version, the API version it puts in the URL by default)
-SDKS: dict[str, tuple[str, str]] = {
-    "genai3": ("3.1.0", "v1"),
-    "genai2": ("2.32.0", "v1beta"),
-    "genai130": ("1.30.0", "v1beta"),
-}
 
 LARGE_SIZE = 17 * 1024 * 1024  # 17825792: three chunks of at most 8 MiB
 CHUNK = 8 * 1024 * 1024
@@ -49,35 +40,6 @@ TEXT = (
     "the prompt token count must grow with it. "
 ) * 12
 TINY_TEXT = "hi"
-
-
-def run_files_script(base_url: str, alias: str, inputs: Path) -> dict[str, Any]:
-    node = shutil.which("node")
-    if node is None:
-        pytest.fail("node is not on PATH: install Node.js 20+, then run ./scripts/test (npm install)")
-    if not (JS_DIR / "node_modules" / alias / "package.json").is_file():
-        pytest.fail(
-            f"{JS_DIR / 'node_modules' / alias} is missing: run ./scripts/test (npm install), "
-            "or: (cd tests/contract/js && npm install --no-audit --no-fund)"
-        )
-    cmd = [node, str(JS_DIR / "files.mjs"), base_url, alias, str(inputs)]
-    try:
-        proc = subprocess.run(cmd, cwd=JS_DIR, capture_output=True, text=True, timeout=NODE_TIMEOUT_S)
-    except subprocess.TimeoutExpired as exc:
-        pytest.fail(
-            f"{' '.join(cmd)} did not finish in {NODE_TIMEOUT_S} s\nstdout: {exc.stdout!r}\nstderr: {exc.stderr!r}"
-        )
-    if proc.returncode != 0:
-        pytest.fail(
-            f"{' '.join(cmd)} exited {proc.returncode}\nstdout:\n{proc.stdout[-4000:]}\nstderr:\n{proc.stderr[-4000:]}"
-        )
-    lines = [line for line in proc.stdout.splitlines() if line.strip()]
-    try:
-        return json.loads(lines[-1])
-    except (IndexError, json.JSONDecodeError):
-        pytest.fail(
-            f"{' '.join(cmd)} printed no JSON result\nstdout:\n{proc.stdout[-4000:]}\nstderr:\n{proc.stderr[-4000:]}"
-        )
 
 
 @pytest.fixture(scope="module")
@@ -98,7 +60,7 @@ def inputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module", params=list(SDKS))
 def js(request: pytest.FixtureRequest, live: Any, inputs: Path) -> dict[str, Any]:
     """Everything files.mjs observed for one SDK version (node runs once per version)."""
-    return run_files_script(live.url, request.param, inputs)
+    return run_node("files.mjs", live.url, request.param, str(inputs), timeout_s=NODE_TIMEOUT_S)
 
 
 def who(js: dict[str, Any]) -> str:
