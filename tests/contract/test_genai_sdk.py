@@ -86,14 +86,16 @@ def test_streaming_delivers_deltas_then_the_finish(sdk):
 
 
 def test_real_model_streaming_respects_max_output_tokens(sdk):
-    config = types.GenerateContentConfig(max_output_tokens=10)
+    config = types.GenerateContentConfig(max_output_tokens=10, temperature=0)  # greedy: no early EOS
     chunks = list(sdk.models.generate_content_stream(model="gemini-2.5-pro", contents="Tell me a story", config=config))
     assert chunks[-1].usage_metadata.candidates_token_count == 10
     assert chunks[-1].candidates[0].finish_reason == types.FinishReason.MAX_TOKENS
 
 
 def test_chat_keeps_history_across_plain_and_streamed_turns(sdk):
-    chat = sdk.chats.create(model="gemini-2.0-flash", config=types.GenerateContentConfig(max_output_tokens=5))
+    chat = sdk.chats.create(
+        model="gemini-2.0-flash", config=types.GenerateContentConfig(max_output_tokens=5, temperature=0)
+    )
     first = chat.send_message("first")
     assert first.usage_metadata.candidates_token_count == 5
     streamed = list(chat.send_message_stream("second"))

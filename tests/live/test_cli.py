@@ -57,7 +57,7 @@ def test_serve_model_flags_and_api_keys(demo_dir, tmp_path):
         tmp_path,
     )
     try:
-        body = {"contents": "hi", "generationConfig": {"maxOutputTokens": 4}}
+        body = {"contents": "hi", "generationConfig": {"maxOutputTokens": 4, "temperature": 0}}
         assert httpx.post(f"{url}/v1/models/chat:generateContent", json=body).status_code == 403
         r = httpx.post(f"{url}/v1/models/chat:generateContent", json=body, headers={"x-goog-api-key": "k1"}, timeout=60)
         assert r.status_code == 200 and r.json()["usageMetadata"]["candidatesTokenCount"] == 4
