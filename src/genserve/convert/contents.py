@@ -50,11 +50,11 @@ def _part(part: Part, where: str, entry: ModelEntry) -> str | FileRef:
                 return part.inline_data.data.decode("utf-8")
             except UnicodeDecodeError:
                 raise InvalidArgument(f"{where}.inlineData: {mime} data is not valid UTF-8") from None
-        raise unsupported_modality(mime, where, entry)
+        raise entry.modality_refused(mime, where)
     if part.file_data is not None:
         mime = part.file_data.mime_type
         if mime and not mime.startswith("text/"):
-            raise unsupported_modality(mime, where, entry)
+            raise entry.modality_refused(mime, where)
         return FileRef(part.file_data.file_uri, mime)
     if part.function_call is not None or part.function_response is not None:
         raise InvalidArgument(f"{where}: function calling is not supported by model '{entry.name}'")
@@ -64,10 +64,3 @@ def _part(part: Part, where: str, entry: ModelEntry) -> str | FileRef:
         f"* GenerateContentRequest.{where}.data: required oneof field 'data' must have one initialized field"
     )
 
-
-def unsupported_modality(mime: str, where: str, entry: ModelEntry) -> InvalidArgument:
-    kind = mime.split("/", 1)[0] or "binary"
-    return InvalidArgument(
-        f"{where}: model '{entry.name}' does not accept {kind} input ({mime}); "
-        f"it accepts {', '.join(entry.input_modalities)} only"
-    )

@@ -8,7 +8,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from genserve.errors import NotFound
+from genserve.errors import InvalidArgument, NotFound
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -75,6 +75,14 @@ class ModelEntry(BaseModel):
     @property
     def task(self) -> Task:
         return ENGINE_TASKS[self.engine]
+
+    def modality_refused(self, mime: str, where: str) -> InvalidArgument:
+        """The 400 for input of a kind this model cannot read, naming what it does accept."""
+        kind = mime.split("/", 1)[0] or "binary"
+        return InvalidArgument(
+            f"{where}: model '{self.name}' does not accept {kind} input ({mime}); "
+            f"it accepts {', '.join(self.input_modalities)} only"
+        )
 
 
 class Catalog:

@@ -59,11 +59,7 @@ class GenerationService:
         if record.state is not FileState.ACTIVE:
             raise FailedPrecondition(f"The File {record.id} is not in an ACTIVE state and usage is not allowed.")
         if not record.mime_type.startswith("text/"):
-            kind = record.mime_type.split("/")[0]
-            raise InvalidArgument(
-                f"files/{record.id}: model '{entry.name}' does not accept {kind} input ({record.mime_type}); "
-                f"it accepts {', '.join(entry.input_modalities)} only"
-            )
+            raise entry.modality_refused(record.mime_type, f"files/{record.id}")
         if record.size_bytes > MAX_TEXT_FILE_BYTES:
             raise InvalidArgument(f"files/{record.id} is too large to read into a prompt ({record.size_bytes} bytes).")
         data = await asyncio.to_thread(self._files.blob_path(record).read_bytes)
