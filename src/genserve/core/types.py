@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 Role = Literal["user", "model"]
 
@@ -18,21 +18,59 @@ class FileRef:
 
 
 @dataclass(frozen=True)
+class Media:
+    """Bytes a multimodal model reads (an image, audio, video): inline data or a resolved file."""
+
+    mime_type: str
+    data: bytes
+
+    @property
+    def modality(self) -> str:
+        return self.mime_type.split("/", 1)[0]
+
+
+@dataclass(frozen=True)
+class FunctionCall:
+    """A tool call: in the history (the model asked for it earlier) or in a reply."""
+
+    name: str
+    args: dict[str, Any]
+    id: str | None = None
+
+
+@dataclass(frozen=True)
+class FunctionResult:
+    """A `functionResponse` part: what the client's function returned for an earlier call."""
+
+    name: str
+    response: dict[str, Any]
+    id: str | None = None
+
+
+PromptPart = str | FileRef | Media | FunctionCall | FunctionResult
+
+
+@dataclass(frozen=True)
 class Turn:
     """One conversation turn; consecutive same-role turns are allowed."""
 
     role: Role
-    parts: tuple[str | FileRef, ...]
+    parts: tuple[PromptPart, ...]
 
     @property
     def text(self) -> str:
-        if any(isinstance(p, FileRef) for p in self.parts):
+        """The turn's text parts joined (media, calls and results are read through `parts`)."""
+        if self.files:
             raise RuntimeError("file references must be resolved before the text is read")
-        return "".join(self.parts)  # type: ignore[arg-type]
+        return "".join(p for p in self.parts if isinstance(p, str))
 
     @property
     def files(self) -> tuple[FileRef, ...]:
         return tuple(p for p in self.parts if isinstance(p, FileRef))
+
+    @property
+    def media(self) -> tuple[Media, ...]:
+        return tuple(p for p in self.parts if isinstance(p, Media))
 
 
 @dataclass(frozen=True)
@@ -55,15 +93,67 @@ class SamplingParams:
 
 
 @dataclass(frozen=True)
+class FunctionDeclaration:
+    name: str
+    description: str = ""
+    # Plain JSON Schema (OpenAPI-form declarations are converted before they get here); None: no arguments.
+    parameters: dict[str, Any] | None = None
+
+
+class FunctionCallingMode(str, enum.Enum):
+    AUTO = "AUTO"  # the model chooses between text and calls
+    ANY = "ANY"  # the model must call one of the allowed functions (enforced by constrained decoding)
+    NONE = "NONE"  # the model must not call functions (declarations are not shown to it)
+    VALIDATED = "VALIDATED"  # text or calls; calls are constrained to the declared schemas
+
+
+@dataclass(frozen=True)
+class ToolSpec:
+    declarations: tuple[FunctionDeclaration, ...]
+    mode: FunctionCallingMode = FunctionCallingMode.AUTO
+    # For ANY / VALIDATED: the functions the model may call; empty means all declared ones.
+    allowed_names: tuple[str, ...] = ()
+
+    @property
+    def callable(self) -> tuple[FunctionDeclaration, ...]:
+        if self.mode is FunctionCallingMode.NONE:
+            return ()
+        if not self.allowed_names:
+            return self.declarations
+        return tuple(d for d in self.declarations if d.name in self.allowed_names)
+
+
+@dataclass(frozen=True)
+class ResponseFormat:
+    """Structured output: the whole reply is JSON (optionally matching a JSON Schema) or one enum value."""
+
+    kind: Literal["json", "enum"]
+    json_schema: dict[str, Any] | None = None  # kind json; None: any JSON value
+    enum_values: tuple[str, ...] = ()  # kind enum
+
+
+@dataclass(frozen=True)
+class ThinkingParams:
+    enabled: bool
+    # Most thought tokens before the model is made to answer; None: bounded by maxOutputTokens only.
+    budget: int | None = None
+    include_thoughts: bool = False
+
+
+@dataclass(frozen=True)
 class TextRequest:
     model: str
     prompt: Prompt
     sampling: SamplingParams
+    tools: ToolSpec | None = None
+    response_format: ResponseFormat | None = None
+    thinking: ThinkingParams | None = None
 
 
 class FinishReason(str, enum.Enum):
     STOP = "STOP"
     MAX_TOKENS = "MAX_TOKENS"
+    MALFORMED_FUNCTION_CALL = "MALFORMED_FUNCTION_CALL"
 
 
 @dataclass(frozen=True)
@@ -71,6 +161,10 @@ class PromptAccepted:
     """First event of every generation: the prompt fitted and was tokenized."""
 
     prompt_tokens: int
+    # Prompt tokens per modality ("TEXT", "IMAGE", ...); empty means all text.
+    modality_tokens: dict[str, int] = field(default_factory=dict)
+    # The rendered prompt already opened a thought (templates that start the reply with `<think>`).
+    in_thought: bool = False
 
 
 @dataclass(frozen=True)
@@ -87,6 +181,8 @@ class CandidateDone:
     finish_reason: FinishReason
     token_count: int
     text: str = ""
+    # Of token_count, how many were thought (inside the reasoning tags).
+    thought_tokens: int = 0
 
 
 GenerationEvent = PromptAccepted | TextDelta | CandidateDone
@@ -95,18 +191,35 @@ GenerationEvent = PromptAccepted | TextDelta | CandidateDone
 @dataclass
 class Usage:
     prompt_tokens: int = 0
+    # Answer tokens only; thoughts are counted apart, as Gemini reports them.
     candidates_tokens: int = 0
+    thoughts_tokens: int = 0
+    prompt_modality_tokens: dict[str, int] = field(default_factory=dict)
 
     @property
     def total_tokens(self) -> int:
-        return self.prompt_tokens + self.candidates_tokens
+        return self.prompt_tokens + self.candidates_tokens + self.thoughts_tokens
+
+
+@dataclass(frozen=True)
+class ReplyText:
+    text: str
+    thought: bool = False
+
+
+ReplyPart = ReplyText | FunctionCall
 
 
 @dataclass
 class CandidateChunk:
     index: int
-    text: str
+    parts: list[ReplyPart] = field(default_factory=list)
     finish_reason: FinishReason | None = None
+
+    @property
+    def text(self) -> str:
+        """The answer text (thoughts excluded), as `response.text` reads it."""
+        return "".join(p.text for p in self.parts if isinstance(p, ReplyText) and not p.thought)
 
 
 @dataclass
