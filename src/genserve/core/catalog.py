@@ -6,8 +6,9 @@ import sys
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from genserve.core.reply_format import ReplyFormat, reply_format
 from genserve.errors import InvalidArgument, NotFound
 
 if sys.version_info >= (3, 11):
@@ -52,8 +53,17 @@ class ModelEntry(BaseModel):
     top_p: float = 0.95
     top_k: int = 64
     max_candidate_count: int = 8
-    # Reasoning models (thinkingConfig is honoured); see issue 5.
-    thinking: bool = False
+    # Capabilities: what a request may ask of this model; anything else is refused with a 400.
+    function_calling: bool = False
+    structured_output: bool = False
+    thinking: bool = False  # a reasoning model: thinkingConfig is honoured, thoughts are reported
+    # thinkingBudget range; 0 (thinking off) is allowed only when the minimum is 0.
+    min_thinking_budget: int = 0
+    max_thinking_budget: int = 24576
+    # The budget when a request sets none (or -1, "dynamic"): None lets the model decide.
+    default_thinking_budget: int | None = None
+    # Images/audio/video parts one prompt may carry.
+    max_media_per_prompt: int = 16
     # Requests running or waiting on this model at once; beyond it, 503 UNAVAILABLE instead of a long wait.
     max_pending_requests: int = 64
     input_modalities: list[str] = Field(default_factory=lambda: ["text"])
@@ -67,6 +77,16 @@ class ModelEntry(BaseModel):
         if value not in ENGINE_TASKS:
             raise ValueError(f"unknown engine '{value}'; known engines: {', '.join(ENGINE_TASKS)}")
         return value
+
+    @model_validator(mode="after")
+    def _known_reply_format(self) -> ModelEntry:
+        reply_format(self.options.get("reply_format", "hermes"))
+        return self
+
+    @property
+    def reply_format(self) -> ReplyFormat:
+        """How this model writes thoughts and tool calls (catalog option `reply_format`, default hermes)."""
+        return reply_format(self.options.get("reply_format", "hermes"))
 
     @property
     def names(self) -> list[str]:

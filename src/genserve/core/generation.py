@@ -12,12 +12,17 @@ from typing import Any, Protocol
 from genserve.core.catalog import ModelEntry
 from genserve.core.file_types import FileState
 from genserve.core.files import FilesService
+from genserve.core.reply_parser import ReplyParser, merge_parts
 from genserve.core.types import (
     CandidateChunk,
     CandidateDone,
     FileRef,
+    FinishReason,
+    Media,
     Prompt,
     PromptAccepted,
+    PromptPart,
+    ReplyText,
     ResponseChunk,
     TextDelta,
     TextRequest,
@@ -25,9 +30,18 @@ from genserve.core.types import (
     Usage,
 )
 from genserve.errors import FailedPrecondition, InvalidArgument, Unavailable
+from genserve.media.documents import PDF, pdf_text
 
-# A text file is read into the prompt whole; beyond this it could not fit any model's context anyway.
-MAX_TEXT_FILE_BYTES = 32 * 1024 * 1024
+# A file is read into the prompt whole; beyond this it could not fit any model's context anyway.
+MAX_FILE_BYTES_IN_PROMPT = 64 * 1024 * 1024
+
+
+def _is_document(part: PromptPart) -> bool:
+    return isinstance(part, Media) and part.mime_type == PDF
+
+
+def _copy(usage: Usage) -> Usage:
+    return dataclasses.replace(usage, prompt_modality_tokens=dict(usage.prompt_modality_tokens))
 
 
 class EngineProvider(Protocol):
@@ -45,25 +59,37 @@ class GenerationService:
         self._pending: Counter[str] = Counter()
 
     async def resolve_files(self, entry: ModelEntry, prompt: Prompt, owner: str) -> Prompt:
-        """Replace `fileData` references with what the model reads: today, the text of text files."""
-        if not any(turn.files for turn in prompt.turns):
+        """Replace `fileData` references with what the model reads (text, or media bytes for models that
+        take that modality) and documents with their text."""
+        if not any(isinstance(p, FileRef) or _is_document(p) for t in prompt.turns for p in t.parts):
             return prompt
         turns = []
         for turn in prompt.turns:
-            parts = [await self._file_text(entry, p, owner) if isinstance(p, FileRef) else p for p in turn.parts]
+            parts = [await self._resolve(entry, p, owner) for p in turn.parts]
             turns.append(Turn(turn.role, tuple(parts)))
         return dataclasses.replace(prompt, turns=tuple(turns))
 
-    async def _file_text(self, entry: ModelEntry, ref: FileRef, owner: str) -> str:
-        record = self._files.get(owner, ref.reference)
+    async def _resolve(self, entry: ModelEntry, part: PromptPart, owner: str) -> PromptPart:
+        if _is_document(part):
+            return await asyncio.to_thread(pdf_text, part.data, "inlineData")  # type: ignore[union-attr]
+        if not isinstance(part, FileRef):
+            return part
+        record = self._files.get(owner, part.reference)
+        where = f"files/{record.id}"
         if record.state is not FileState.ACTIVE:
             raise FailedPrecondition(f"The File {record.id} is not in an ACTIVE state and usage is not allowed.")
-        if not record.mime_type.startswith("text/"):
-            raise entry.modality_refused(record.mime_type, f"files/{record.id}")
-        if record.size_bytes > MAX_TEXT_FILE_BYTES:
-            raise InvalidArgument(f"files/{record.id} is too large to read into a prompt ({record.size_bytes} bytes).")
+        mime = record.mime_type
+        readable = mime.startswith("text/") or mime == PDF or mime.split("/", 1)[0] in entry.input_modalities
+        if not readable:
+            raise entry.modality_refused(mime, where)
+        if record.size_bytes > MAX_FILE_BYTES_IN_PROMPT:
+            raise InvalidArgument(f"{where} is too large to read into a prompt ({record.size_bytes} bytes).")
         data = await asyncio.to_thread(self._files.blob_path(record).read_bytes)
-        return data.decode("utf-8", errors="replace")
+        if mime.startswith("text/"):
+            return data.decode("utf-8", errors="replace")
+        if mime == PDF:
+            return await asyncio.to_thread(pdf_text, data, where)
+        return Media(mime, data)
 
     async def stream_generate_content(
         self, entry: ModelEntry, request: TextRequest, owner: str = ""
@@ -88,22 +114,45 @@ class GenerationService:
         engine = await self._engines.get(entry)
         usage = Usage()
         response_id = new_response_id()
+        thinking = request.thinking
+        show_thoughts = thinking is not None and thinking.include_thoughts
+        parsers: dict[int, ReplyParser] = {}
+        in_thought = False
+
+        def parser(index: int) -> ReplyParser:
+            if index not in parsers:
+                parsers[index] = ReplyParser(
+                    entry.reply_format,
+                    tools=request.tools is not None and bool(request.tools.callable),
+                    thinking=thinking is not None and thinking.enabled,
+                    in_thought=in_thought,
+                )
+            return parsers[index]
+
         events = engine.generate(request, entry.input_token_limit)
         try:
             async for event in events:
                 if isinstance(event, PromptAccepted):
                     usage.prompt_tokens = event.prompt_tokens
+                    usage.prompt_modality_tokens = dict(event.modality_tokens)
+                    in_thought = event.in_thought
                     continue
                 if isinstance(event, TextDelta):
-                    candidate = CandidateChunk(event.index, event.text)
+                    parts = parser(event.index).feed(event.text)
+                    reason = None
                 elif isinstance(event, CandidateDone):
-                    usage.candidates_tokens += event.token_count
-                    candidate = CandidateChunk(event.index, event.text, event.finish_reason)
+                    p = parser(event.index)
+                    parts = p.feed(event.text) + p.finish()
+                    reason = FinishReason.MALFORMED_FUNCTION_CALL if p.malformed else event.finish_reason
+                    usage.candidates_tokens += event.token_count - event.thought_tokens
+                    usage.thoughts_tokens += event.thought_tokens
                 else:
                     continue
-                yield ResponseChunk(
-                    [candidate], Usage(usage.prompt_tokens, usage.candidates_tokens), request.model, response_id
-                )
+                if not show_thoughts:  # thoughts are counted either way, shown only when asked for
+                    parts = [x for x in parts if not (isinstance(x, ReplyText) and x.thought)]
+                if not parts and reason is None:
+                    continue
+                yield ResponseChunk([CandidateChunk(event.index, parts, reason)], _copy(usage), request.model, response_id)
         finally:
             await events.aclose()
 
@@ -114,8 +163,8 @@ class GenerationService:
         async for chunk in self.stream_generate_content(entry, request, owner):
             last = chunk
             for c in chunk.candidates:
-                merged = candidates.setdefault(c.index, CandidateChunk(c.index, ""))
-                merged.text += c.text
+                merged = candidates.setdefault(c.index, CandidateChunk(c.index))
+                merged.parts = merge_parts(merged.parts + c.parts)
                 merged.finish_reason = c.finish_reason or merged.finish_reason
         assert last is not None, "an engine finishes every candidate"
         return ResponseChunk(

@@ -1,10 +1,15 @@
-"""Turns a domain Prompt into the messages a Hugging Face chat template expects."""
+"""Turns a domain Prompt into the messages a Hugging Face chat template expects.
+
+Function calls and results use the transformers conventions that tool-aware templates read: an assistant
+message with `tool_calls`, and one `tool` message per result. Media parts become typed content items
+(`{"type": "image"}`) for multimodal processors; text-only turns keep plain string content."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from genserve.core.types import Prompt
+from genserve.core.types import FunctionCall, FunctionDeclaration, FunctionResult, Media, Prompt
 
 _ROLES = {"user": "user", "model": "assistant"}
 
@@ -15,15 +20,57 @@ def chat_messages(prompt: Prompt, *, system_role: bool = True) -> list[dict[str,
     messages: list[dict[str, Any]] = []
     for turn in prompt.turns:
         role = _ROLES[turn.role]
-        if messages and messages[-1]["role"] == role:
-            messages[-1]["content"] += turn.text
-        else:
-            messages.append({"role": role, "content": turn.text})
+        for part in turn.parts:
+            if isinstance(part, FunctionResult):
+                messages.append({"role": "tool", "name": part.name, "content": json.dumps(part.response)})
+                continue
+            if not messages or messages[-1]["role"] != role:
+                messages.append({"role": role, "content": ""})
+            message = messages[-1]
+            if isinstance(part, FunctionCall):
+                call = {"name": part.name, "arguments": part.args}
+                message.setdefault("tool_calls", []).append({"type": "function", "function": call})
+            elif isinstance(part, Media):
+                message["content"] = _items(message["content"]) + [{"type": part.modality}]
+            elif isinstance(part, str):
+                _append_text(message, part)
     if prompt.system:
         if system_role:
             messages.insert(0, {"role": "system", "content": prompt.system})
-        elif messages and messages[0]["role"] == "user":
+        elif messages and messages[0]["role"] == "user" and isinstance(messages[0]["content"], str):
             messages[0]["content"] = f"{prompt.system}\n\n{messages[0]['content']}"
         else:
             messages.insert(0, {"role": "user", "content": prompt.system})
     return messages
+
+
+def template_tools(declarations: tuple[FunctionDeclaration, ...]) -> list[dict[str, Any]] | None:
+    """Declarations in the JSON-schema form chat templates render into the system prompt."""
+    if not declarations:
+        return None
+    return [
+        {
+            "type": "function",
+            "function": {
+                "name": d.name,
+                "description": d.description,
+                "parameters": d.parameters or {"type": "object", "properties": {}},
+            },
+        }
+        for d in declarations
+    ]
+
+
+def _items(content: str | list[dict[str, Any]]) -> list[dict[str, Any]]:
+    if isinstance(content, list):
+        return content
+    return [{"type": "text", "text": content}] if content else []
+
+
+def _append_text(message: dict[str, Any], text: str) -> None:
+    if isinstance(message["content"], str):
+        message["content"] += text
+    elif message["content"] and message["content"][-1]["type"] == "text":
+        message["content"][-1]["text"] += text
+    elif text:
+        message["content"].append({"type": "text", "text": text})

@@ -7,6 +7,7 @@ import logging
 import threading
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -21,9 +22,11 @@ from transformers import (
 )
 from transformers.generation.streamers import BaseStreamer
 
+from genserve.core.reply_format import ReplyFormat, reply_format
 from genserve.core.types import (
     CandidateDone,
     FinishReason,
+    FunctionCallingMode,
     GenerationEvent,
     Prompt,
     PromptAccepted,
@@ -31,7 +34,7 @@ from genserve.core.types import (
     TextDelta,
     TextRequest,
 )
-from genserve.engines.chat_template import chat_messages
+from genserve.engines.chat_template import chat_messages, template_tools
 from genserve.engines.continuous import ContinuousBatcher, batchable
 from genserve.engines.text_decoding import CandidateText
 from genserve.engines.torch_options import load_options
@@ -41,45 +44,83 @@ from genserve.errors import InvalidArgument
 log = logging.getLogger(__name__)
 
 
+@dataclass
+class PreparedPrompt:
+    """A request's prompt as the model reads it."""
+
+    ids: list[int]
+    # Extra generate() inputs (pixel values and the like from a multimodal processor).
+    model_inputs: dict[str, Any] = field(default_factory=dict)
+    modality_tokens: dict[str, int] = field(default_factory=dict)
+    # The template opened the reply with a thought tag, so the output starts inside a thought.
+    in_thought: bool = False
+
+    def accepted(self) -> PromptAccepted:
+        return PromptAccepted(len(self.ids), dict(self.modality_tokens), self.in_thought)
+
+
 class TransformersTextEngine:
     """One causal LM on one thread: requests queue on the engine's executor and run one at a time."""
 
     def __init__(self, path: str, options: dict[str, Any]) -> None:
         load = load_options(options)
-        self.tokenizer = AutoTokenizer.from_pretrained(path)
-        self.model = AutoModelForCausalLM.from_pretrained(path, **load.model_kwargs).eval()
+        self._load(path, load.model_kwargs)
         self.device = self.model.device
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"engine:{path}")
         self._eos_ids = _eos_ids(self.model.generation_config, self.tokenizer)
         self._pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self._eos_ids[0]
         self._system_role = True
+        self.format: ReplyFormat = reply_format(options.get("reply_format", "hermes"))
+        self._grammars: Any = None  # built on the first constrained request (xgrammar is optional)
         # Plain sampling traffic shares forward passes; see continuous.py for what takes the generate() path.
-        enabled = options.get("continuous_batching", True)
+        enabled = options.get("continuous_batching", True) and self.supports_batching
         self._batcher = ContinuousBatcher(self.model, self._eos_ids, self._pad_id, options) if enabled else None
+
+    supports_batching = True
+
+    def _load(self, path: str, model_kwargs: dict[str, Any]) -> None:
+        """Sets `tokenizer` and `model`; multimodal engines load a processor here too."""
+        self.tokenizer = AutoTokenizer.from_pretrained(path)
+        self.model = AutoModelForCausalLM.from_pretrained(path, **model_kwargs).eval()
 
     # -- prompt rendering ---------------------------------------------------------------------------
 
-    def prompt_ids(self, prompt: Prompt) -> list[int]:
+    def prompt_text(self, request: TextRequest) -> str:
+        """The conversation rendered through the chat template (the last model turn is continued)."""
+        prompt = request.prompt
         if not self.tokenizer.chat_template:
-            text = "\n\n".join(filter(None, [prompt.system, *(t.text for t in prompt.turns)]))
-            return self.tokenizer(text)["input_ids"]
-        continue_model_turn = bool(prompt.turns) and prompt.turns[-1].role == "model"
+            return "\n\n".join(filter(None, [prompt.system, *(t.text for t in prompt.turns)]))
         try:
-            text = self._render(prompt, continue_model_turn)
+            return self._render(request)
         except Exception as exc:  # jinja raises TemplateError for e.g. "System role not supported"
             if not (prompt.system and self._system_role):
                 raise InvalidArgument(f"The model's chat template rejected the conversation: {exc}") from exc
             self._system_role = False
-            text = self._render(prompt, continue_model_turn)
-        return self.tokenizer(text, add_special_tokens=False)["input_ids"]
+            return self._render(request)
 
-    def _render(self, prompt: Prompt, continue_model_turn: bool) -> str:
+    def _render(self, request: TextRequest) -> str:
+        prompt = request.prompt
+        continue_model_turn = bool(prompt.turns) and prompt.turns[-1].role == "model"
+        kwargs: dict[str, Any] = {}
+        if request.thinking is not None:
+            # Constrained output cannot start with free-form reasoning: thinking is off for it.
+            kwargs["enable_thinking"] = request.thinking.enabled and self._grammar_spec(request) is None
         return self.tokenizer.apply_chat_template(
             chat_messages(prompt, system_role=self._system_role),
+            tools=template_tools(request.tools.callable) if request.tools else None,
             tokenize=False,
             add_generation_prompt=not continue_model_turn,
             continue_final_message=continue_model_turn,
+            **kwargs,
         )
+
+    def prepare(self, request: TextRequest) -> PreparedPrompt:
+        text = self.prompt_text(request)
+        ids = self.tokenizer(text, add_special_tokens=not self.tokenizer.chat_template)["input_ids"]
+        return PreparedPrompt(ids, in_thought=text.rstrip().endswith(self.format.think_open))
+
+    def prompt_ids(self, prompt: Prompt) -> list[int]:
+        return self.prepare(TextRequest("", prompt, _COUNT_ONLY)).ids
 
     async def count_tokens(self, prompt: Prompt) -> int:
         return len(await asyncio.to_thread(self.prompt_ids, prompt))
@@ -87,32 +128,39 @@ class TransformersTextEngine:
     # -- generation ---------------------------------------------------------------------------------
 
     def generate(self, request: TextRequest, input_token_limit: int) -> AsyncIterator[GenerationEvent]:
-        if self._batcher is not None and batchable(request.sampling):
+        if self._batcher is not None and self._batchable(request):
             return self._generate_batched(request, input_token_limit)
 
         def job(cancel: threading.Event, emit: Callable[[GenerationEvent], None]) -> None:
-            ids = self._checked_prompt_ids(request.prompt, input_token_limit)
-            emit(PromptAccepted(prompt_tokens=len(ids)))
-            self._generate(ids, request.sampling, cancel, emit)
+            prepared = self._checked(request, input_token_limit)
+            emit(prepared.accepted())
+            self._generate(prepared, request, cancel, emit)
 
         return stream_job(self._executor, job)
 
-    def _checked_prompt_ids(self, prompt: Prompt, input_token_limit: int) -> list[int]:
-        ids = self.prompt_ids(prompt)
-        if len(ids) > input_token_limit:
+    def _batchable(self, request: TextRequest) -> bool:
+        """The continuous batcher samples with temperature/top-k/top-p only: anything needing a logits
+        processor (grammar, thinking budget, seed, penalties) takes the generate() path."""
+        budget = request.thinking is not None and request.thinking.enabled and request.thinking.budget is not None
+        return batchable(request.sampling) and self._grammar_spec(request) is None and not budget
+
+    def _checked(self, request: TextRequest, input_token_limit: int) -> PreparedPrompt:
+        prepared = self.prepare(request)
+        if len(prepared.ids) > input_token_limit:
             raise InvalidArgument(
-                f"The input token count ({len(ids)}) exceeds the maximum number of tokens allowed "
+                f"The input token count ({len(prepared.ids)}) exceeds the maximum number of tokens allowed "
                 f"({input_token_limit})."
             )
-        return ids
+        return prepared
 
     async def _generate_batched(self, request: TextRequest, input_token_limit: int) -> AsyncIterator[GenerationEvent]:
-        ids = await asyncio.to_thread(self._checked_prompt_ids, request.prompt, input_token_limit)
-        yield PromptAccepted(prompt_tokens=len(ids))
+        prepared = await asyncio.to_thread(self._checked, request, input_token_limit)
+        ids = prepared.ids
+        yield prepared.accepted()
         sampling = request.sampling
         events: list[GenerationEvent] = []
         candidates = [CandidateText(self._decode, sampling.stop_sequences) for _ in range(sampling.candidate_count)]
-        streamer = _CandidateStreamer(candidates, self._eos_ids, sampling.max_output_tokens, events.append)
+        streamer = self._streamer(candidates, sampling, prepared.in_thought, events.append)
         seen = [0] * len(candidates)
         updates = self._batcher.stream(ids, sampling)
         try:
@@ -130,24 +178,71 @@ class TransformersTextEngine:
         finally:
             await updates.aclose()
 
-    def _generate(self, ids: list[int], sampling: SamplingParams, cancel: threading.Event, emit: Callable) -> None:
+    def _streamer(
+        self, candidates: list[CandidateText], sampling: SamplingParams, in_thought: bool, emit: Callable
+    ) -> _CandidateStreamer:
+        close = self.format.think_close
+        return _CandidateStreamer(candidates, self._eos_ids, sampling.max_output_tokens, emit, close, in_thought)
+
+    def _generate(self, prepared: PreparedPrompt, request: TextRequest, cancel: threading.Event, emit: Callable) -> None:
+        sampling = request.sampling
         n = sampling.candidate_count
         candidates = [CandidateText(self._decode, sampling.stop_sequences) for _ in range(n)]
-        streamer = _CandidateStreamer(candidates, self._eos_ids, sampling.max_output_tokens, emit)
-        input_ids = torch.tensor([ids] * n, device=self.device)
+        streamer = self._streamer(candidates, sampling, prepared.in_thought, emit)
+        input_ids = torch.tensor([prepared.ids] * n, device=self.device)
+        inputs = {k: torch.cat([v] * n) if n > 1 else v for k, v in prepared.model_inputs.items()}
+        processors = _processors(sampling, len(prepared.ids), self.device)
+        if request.thinking is not None and request.thinking.enabled and request.thinking.budget is not None:
+            close_ids = self.tokenizer(self.format.think_close + "\n\n", add_special_tokens=False)["input_ids"]
+            processors.insert(0, _ThinkingBudget(request.thinking.budget, close_ids, len(prepared.ids), streamer))
+        grammar = self._grammar_spec(request)
+        if grammar is not None:
+            # The grammar masks last, after every other processor, so nothing can re-allow a token it forbids.
+            processors.append(self._grammar_processor(grammar, n))
         with torch.inference_mode():
             self.model.generate(
                 input_ids=input_ids,
                 attention_mask=torch.ones_like(input_ids),
                 generation_config=self._generation_config(sampling),
-                logits_processor=_processors(sampling, len(ids), self.device),
+                logits_processor=processors,
                 stopping_criteria=StoppingCriteriaList([_StopWhen(streamer, cancel)]),
                 streamer=streamer,
+                **inputs,
             )
         if not cancel.is_set():  # generate() may also stop on limits of its own (the model's max length)
             for index, cand in enumerate(candidates):
                 if not streamer.finished[index]:
                     streamer.finish(index, FinishReason.MAX_TOKENS, cand.flush())
+
+    # -- constrained decoding -------------------------------------------------------------------------
+
+    def _grammar_spec(self, request: TextRequest) -> tuple[str, Any] | None:
+        """What the output must match, if anything: a response format, or tool calls (ANY / VALIDATED)."""
+        if request.response_format is not None:
+            return ("response", request.response_format)
+        tools = request.tools
+        if tools is not None and tools.callable:
+            if tools.mode is FunctionCallingMode.ANY:
+                return ("calls", tools.callable)
+            if tools.mode is FunctionCallingMode.VALIDATED:
+                return ("validated", tools.callable)
+        return None
+
+    def _grammar_processor(self, spec: tuple[str, Any], batch_size: int) -> LogitsProcessor:
+        if self._grammars is None:
+            from genserve.constrain.grammar import GrammarCompiler
+
+            vocab = self.model.config.get_text_config().vocab_size
+            self._grammars = GrammarCompiler(self.tokenizer, vocab)
+        kind, what = spec
+        f = self.format
+        if kind == "response":
+            compiled = self._grammars.for_response(what)
+        elif kind == "calls":
+            compiled = self._grammars.for_tool_calls(what, f.tool_open, f.tool_close)
+        else:
+            compiled = self._grammars.for_validated_tool_calls(what, f.tool_open, f.tool_close)
+        return self._grammars.logits_processor(compiled, batch_size)
 
     def _generation_config(self, s: SamplingParams) -> GenerationConfig:
         sample = s.temperature > 0
@@ -171,15 +266,28 @@ class TransformersTextEngine:
 
 
 class _CandidateStreamer(BaseStreamer):
-    """Receives each step's tokens (one per candidate) from generate() and turns them into events."""
+    """Receives each step's tokens (one per candidate) from generate() and turns them into events.
 
-    def __init__(self, candidates: list[CandidateText], eos_ids: list[int], max_tokens: int, emit: Callable) -> None:
+    It also counts each candidate's thought tokens: those up to the end of the thought's close tag."""
+
+    def __init__(
+        self,
+        candidates: list[CandidateText],
+        eos_ids: list[int],
+        max_tokens: int,
+        emit: Callable,
+        think_close: str = "",
+        in_thought: bool = False,
+    ) -> None:
         self.candidates = candidates
         self.finished = [False] * len(candidates)
         self._eos = set(eos_ids)
         self._max_tokens = max_tokens
         self._emit = emit
         self._prompt_seen = False
+        self._think_close = think_close
+        self.in_thought = [in_thought] * len(candidates)
+        self.thought_tokens = [0] * len(candidates)
 
     def put(self, value: torch.Tensor) -> None:
         if not self._prompt_seen:  # generate() first hands over the prompt itself
@@ -197,6 +305,10 @@ class _CandidateStreamer(BaseStreamer):
             self.finish(index, FinishReason.STOP, cand.flush())
             return
         delta = cand.push(token)
+        if self.in_thought[index]:
+            self.thought_tokens[index] = len(cand.tokens)
+            if self._think_close and self._think_close in cand.text:
+                self.in_thought[index] = False
         if cand.stopped:
             self.finish(index, FinishReason.STOP, delta)
         elif len(cand.tokens) >= self._max_tokens:
@@ -207,7 +319,8 @@ class _CandidateStreamer(BaseStreamer):
 
     def finish(self, index: int, reason: FinishReason, text: str) -> None:
         self.finished[index] = True
-        self._emit(CandidateDone(index, reason, len(self.candidates[index].tokens), text))
+        tokens = len(self.candidates[index].tokens)
+        self._emit(CandidateDone(index, reason, tokens, text, thought_tokens=self.thought_tokens[index]))
 
     def end(self) -> None:
         pass
@@ -224,6 +337,25 @@ class _StopWhen(StoppingCriteria):
         if self.cancel.is_set():
             return torch.ones(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
         return torch.tensor(self.streamer.finished, dtype=torch.bool, device=input_ids.device)
+
+
+class _ThinkingBudget(LogitsProcessor):
+    """Makes a row close its thought once it has thought `budget` tokens (thinkingConfig.thinkingBudget):
+    the close tag's tokens are forced one by one, then the model answers."""
+
+    def __init__(self, budget: int, close_ids: list[int], prompt_len: int, streamer: _CandidateStreamer) -> None:
+        self.budget, self.close_ids, self.prompt_len, self.streamer = budget, close_ids, prompt_len, streamer
+        self.forced = [0] * len(streamer.candidates)
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        for row in range(scores.shape[0]):
+            step = self.forced[row]
+            thinking = self.streamer.in_thought[row] and not self.streamer.finished[row]
+            if step < len(self.close_ids) and (step or (thinking and self.streamer.thought_tokens[row] >= self.budget)):
+                scores[row] = float("-inf")
+                scores[row, self.close_ids[step]] = 0.0
+                self.forced[row] += 1
+        return scores
 
 
 class _PresenceFrequencyPenalty(LogitsProcessor):
@@ -264,6 +396,10 @@ def _processors(s: SamplingParams, prompt_len: int, device: torch.device) -> Log
     if s.seed is not None and s.temperature > 0:
         processors.append(_SeededSampler(s.seed, device))
     return processors
+
+
+# count_tokens renders the prompt alone; sampling plays no part in it.
+_COUNT_ONLY = SamplingParams(temperature=0.0, top_p=None, top_k=None, max_output_tokens=1)
 
 
 def _eos_ids(generation_config: GenerationConfig, tokenizer: Any) -> list[int]:

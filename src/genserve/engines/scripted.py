@@ -1,7 +1,9 @@
 """A scripted text engine for fast tests of the protocol layers; never a product feature.
 
-Options: `chunks` (the text pieces to stream), `delay` (seconds between pieces), and `fail_after`
-(raise an engine failure after that many pieces, to exercise mid-stream errors)."""
+Options: `chunks` (the text pieces to stream), `replies` (several replies, each a list of chunks: reply N
+answers a conversation holding N function results, so a tool loop can be scripted with calls written in
+the model family's raw format), `delay` (seconds between pieces), and `fail_after` (raise an engine
+failure after that many pieces, to exercise mid-stream errors)."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from genserve.core.types import (
     Prompt,
     PromptAccepted,
     TextDelta,
+    FunctionResult,
     TextRequest,
 )
 from genserve.engines.worker import stream_job
@@ -25,7 +28,8 @@ from genserve.errors import InvalidArgument
 
 class ScriptedTextEngine:
     def __init__(self, path: str, options: dict[str, Any]) -> None:
-        self.chunks: list[str] = list(options.get("chunks", ["Hello", " from", " genserve."]))
+        chunks = list(options.get("chunks", ["Hello", " from", " genserve."]))
+        self.replies: list[list[str]] = [list(r) for r in options.get("replies", [chunks])]
         self.delay = float(options.get("delay", 0.0))
         self.fail_after: int | None = options.get("fail_after")
         self._executor = ThreadPoolExecutor(max_workers=1)
@@ -39,8 +43,10 @@ class ScriptedTextEngine:
             if prompt_tokens > input_token_limit:
                 raise InvalidArgument(f"The input token count ({prompt_tokens}) exceeds {input_token_limit}.")
             emit(PromptAccepted(prompt_tokens))
-            chunks = self.chunks[: request.sampling.max_output_tokens]
-            reason = FinishReason.MAX_TOKENS if len(chunks) < len(self.chunks) else FinishReason.STOP
+            results = sum(isinstance(p, FunctionResult) for t in request.prompt.turns for p in t.parts)
+            script = self.replies[min(results, len(self.replies) - 1)]
+            chunks = script[: request.sampling.max_output_tokens]
+            reason = FinishReason.MAX_TOKENS if len(chunks) < len(script) else FinishReason.STOP
             for index in range(request.sampling.candidate_count):
                 for number, chunk in enumerate(chunks):
                     if cancel.wait(self.delay) if self.delay else cancel.is_set():

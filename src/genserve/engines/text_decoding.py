@@ -15,13 +15,14 @@ class CandidateText:
         self._decode = decode
         self._stops = [s for s in stop_sequences if s]
         self.tokens: list[int] = []
+        self.text = ""  # everything decoded so far, held-back text included
         self._sent = 0
         self.stopped = False
 
     def push(self, token: int) -> str:
         """Add a token; returns the new text that may be sent now. Sets `stopped` on a stop sequence."""
         self.tokens.append(token)
-        text = self._decode(self.tokens)
+        self.text = text = self._decode(self.tokens)
         cut = self._earliest_stop(text)
         if cut is not None:
             self.stopped = True
