@@ -29,6 +29,19 @@ SCRIPTED = [
     ModelEntry(
         name="scripted-fails", engine="scripted", path="-", options={"chunks": ["a", "b", "c"], "fail_after": 1}
     ),
+    # A tool loop in the model's raw (Hermes) format: a call, then an answer once the result is in.
+    ModelEntry(
+        name="scripted-tools",
+        engine="scripted",
+        path="-",
+        function_calling=True,
+        options={
+            "replies": [
+                ["Checking", " the weather.", '<tool_call>\n{"name": "get_weather", ', '"arguments": {"city": "Paris"}}\n</tool_call>'],
+                ["It is", " sunny", " in Paris."],
+            ]
+        },
+    ),
 ]
 
 

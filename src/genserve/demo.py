@@ -11,33 +11,62 @@ import sysconfig
 from pathlib import Path
 
 from genserve.core.catalog import Catalog, ModelEntry
+from genserve.demo_vlm import build_vlm
 
-DEMO_VERSION = "1"
-CHAT_DIR, EMBEDDING_DIR = "chat", "embedding"
+DEMO_VERSION = "2"
+CHAT_DIR, VISION_DIR, EMBEDDING_DIR = "chat", "vision", "embedding"
 
-# ChatML, the format of Qwen-style instruct models.
+# ChatML as Qwen3-style instruct models write it, with their conventions for tools (declarations as JSON in
+# the system turn, calls in <tool_call> tags, results in <tool_response> tags), reasoning (the reply opens
+# with <think>; with enable_thinking false the thought is given empty) and image placeholders.
 CHAT_TEMPLATE = (
-    "{% for message in messages %}"
-    "{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] }}"
-    "{% if not (loop.last and continue_final_message) %}{{ '<|im_end|>\\n' }}{% endif %}"
-    "{% endfor %}"
-    "{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
+    "{%- macro content(c) -%}"
+    "{%- if c is string -%}{{ c }}{%- else -%}"
+    "{%- for item in c -%}{%- if item.type == 'text' -%}{{ item.text }}"
+    "{%- elif item.type == 'image' -%}<image>{%- endif -%}{%- endfor -%}"
+    "{%- endif -%}"
+    "{%- endmacro -%}"
+    "{%- if tools or messages[0].role == 'system' -%}"
+    "<|im_start|>system\n"
+    "{%- if messages[0].role == 'system' -%}{{ content(messages[0].content) }}{%- endif -%}"
+    "{%- if tools -%}"
+    "{%- if messages[0].role == 'system' -%}{{ '\n\n' }}{%- endif -%}"
+    "# Tools\n\nYou may call one or more functions. The function signatures are in <tools></tools>:\n<tools>"
+    "{%- for tool in tools -%}\n{{ tool | tojson }}{%- endfor -%}"
+    "\n</tools>\n\nFor each call, return a JSON object with the function name and arguments in "
+    "<tool_call></tool_call> tags:\n<tool_call>\n{\"name\": <function-name>, \"arguments\": <args-json-object>}"
+    "\n</tool_call>"
+    "{%- endif -%}"
+    "<|im_end|>\n"
+    "{%- endif -%}"
+    "{%- for message in messages -%}"
+    "{%- if message.role == 'tool' -%}"
+    "{%- if loop.first or loop.previtem.role != 'tool' -%}<|im_start|>user{%- endif -%}"
+    "\n<tool_response>\n{{ message.content }}\n</tool_response>"
+    "{%- if loop.last or loop.nextitem.role != 'tool' -%}<|im_end|>\n{%- endif -%}"
+    "{%- elif message.role != 'system' or not loop.first -%}"
+    "<|im_start|>{{ message.role }}\n{{ content(message.content) }}"
+    "{%- for call in message.tool_calls or [] -%}"
+    "{%- if loop.first and message.content -%}{{ '\n' }}{%- endif -%}"
+    "<tool_call>\n{{ {'name': call.function.name, 'arguments': call.function.arguments} | tojson }}\n</tool_call>"
+    "{%- endfor -%}"
+    "{%- if not (loop.last and continue_final_message) -%}<|im_end|>\n{%- endif -%}"
+    "{%- endif -%}"
+    "{%- endfor -%}"
+    "{%- if add_generation_prompt -%}<|im_start|>assistant\n"
+    "{%- if enable_thinking is defined and not enable_thinking -%}<think>\n\n</think>\n\n"
+    "{%- else -%}<think>\n{%- endif -%}"
+    "{%- endif -%}"
 )
 SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
+# Ordinary (not special) added tokens, as in Qwen3: they survive decoding, so replies can be parsed.
+TAG_TOKENS = ["<think>", "</think>", "<tool_call>", "</tool_call>", "<tool_response>", "</tool_response>"]
 
 # Google's documented names, so code copied from the docs runs unchanged against the demo.
-CHAT_ALIASES = [
-    "gemini-2.0-flash",
-    "gemini-2.0-flash-001",
-    "gemini-2.0-flash-lite",
-    "gemini-2.5-flash",
-    "gemini-2.5-flash-lite",
-    "gemini-2.5-pro",
-    "gemini-flash-latest",
-    "gemini-pro-latest",
-    "gemini-1.5-flash",
-    "gemini-1.5-pro",
-]
+CHAT_ALIASES = ["gemini-2.0-flash-lite", "gemini-1.5-flash", "gemini-1.5-pro"]
+VISION_ALIASES = ["gemini-2.0-flash", "gemini-2.0-flash-001"]
+THINKING_ALIASES = ["gemini-2.5-flash", "gemini-2.5-flash-lite", "gemini-flash-latest", "gemini-flash-lite-latest"]
+THINKING_PRO_ALIASES = ["gemini-2.5-pro", "gemini-pro-latest"]
 EMBEDDING_ALIASES = ["gemini-embedding-001", "text-embedding-004", "embedding-001"]
 
 
@@ -64,13 +93,15 @@ def build_tokenizer(vocab_size: int = 2048):
         vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS, initial_alphabet=pre_tokenizers.ByteLevel.alphabet()
     )
     bpe.train_from_iterator(_training_text(), trainer)
-    return PreTrainedTokenizerFast(
+    tokenizer = PreTrainedTokenizerFast(
         tokenizer_object=bpe,
         eos_token="<|im_end|>",
         pad_token="<|endoftext|>",
         padding_side="left",
         additional_special_tokens=["<|im_start|>"],
     )
+    tokenizer.add_tokens(TAG_TOKENS)
+    return tokenizer
 
 
 def build_chat_model(target: Path, tokenizer) -> None:
@@ -128,12 +159,24 @@ def write_demo_models(target: Path) -> Path:
     target.mkdir(parents=True, exist_ok=True)
     tokenizer = build_tokenizer()
     build_chat_model(target / CHAT_DIR, tokenizer)
+    build_vlm(target / VISION_DIR, tokenizer, CHAT_TEMPLATE)
     build_embedding_model(target / EMBEDDING_DIR, tokenizer)
     marker.write_text(json.dumps({"version": DEMO_VERSION}))
     return target
 
 
 def demo_catalog(models_dir: Path) -> Catalog:
+    chat = {
+        "input_token_limit": 6144,
+        "output_token_limit": 1024,
+        "function_calling": True,
+        "structured_output": True,
+        "options": {"dtype": "float32"},
+    }
+    vision = {**chat, "engine": "transformers-vision", "path": str(models_dir / VISION_DIR)}
+    vision["input_modalities"] = ["text", "image"]
+    # A random model rarely closes its thought by itself: a small default budget leaves room for an answer.
+    thinking = {"thinking": True, "default_thinking_budget": 32, "max_thinking_budget": 24576}
     return Catalog(
         [
             ModelEntry(
@@ -143,9 +186,30 @@ def demo_catalog(models_dir: Path) -> Catalog:
                 aliases=CHAT_ALIASES,
                 display_name="genserve demo chat (random weights)",
                 description="A tiny randomly initialised Qwen3-architecture model: proves the path, answers gibberish.",
-                input_token_limit=6144,
-                output_token_limit=1024,
-                options={"dtype": "float32"},
+                **chat,
+            ),
+            ModelEntry(
+                name="genserve-demo-vision",
+                aliases=VISION_ALIASES,
+                display_name="genserve demo vision (random weights)",
+                description="A tiny randomly initialised LLaVA-architecture model that reads images.",
+                **vision,
+            ),
+            ModelEntry(
+                name="genserve-demo-thinking",
+                aliases=THINKING_ALIASES,
+                display_name="genserve demo thinking (random weights)",
+                description="The demo vision model as a reasoning model: thoughts in <think> tags, a thinking budget.",
+                **vision,
+                **thinking,
+            ),
+            ModelEntry(
+                name="genserve-demo-thinking-pro",
+                aliases=THINKING_PRO_ALIASES,
+                display_name="genserve demo thinking, always on (random weights)",
+                description="As genserve-demo-thinking, but thinking cannot be turned off (budget 128 to 32768).",
+                **vision,
+                **{**thinking, "min_thinking_budget": 128, "default_thinking_budget": 128, "max_thinking_budget": 32768},
             ),
             ModelEntry(
                 name="genserve-demo-embedding",

@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from genserve.constrain.schema import check_json_schema, enum_values, openapi_to_json_schema
 from genserve.convert.contents import to_prompt
+from genserve.convert.tools import check_calls, to_tool_spec
 from genserve.core.catalog import ModelEntry
-from genserve.core.types import ResponseChunk, SamplingParams, TextRequest
+from genserve.core.types import (
+    FunctionCallingMode,
+    ReplyPart,
+    ReplyText,
+    ResponseChunk,
+    ResponseFormat,
+    SamplingParams,
+    TextRequest,
+    ThinkingParams,
+)
 from genserve.errors import InvalidArgument
-from genserve.schemas.content import Content, Part
+from genserve.schemas.content import Content, FunctionCall, Part
 from genserve.schemas.generate import (
     Candidate,
     GenerateContentRequest,
@@ -24,7 +35,94 @@ def to_text_request(body: GenerateContentRequest, entry: ModelEntry, model: str)
     entry = entry.model_copy(update={"name": model})
     _refuse_unsupported(body, entry)
     prompt = to_prompt(body.contents, body.system_instruction, entry)
-    return TextRequest(model=model, prompt=prompt, sampling=to_sampling(body.generation_config, entry))
+    media = sum(len(t.media) + len(t.files) for t in prompt.turns)
+    if media > entry.max_media_per_prompt:
+        raise InvalidArgument(
+            f"contents: {media} media parts (images, audio, video, files) is more than model '{model}' accepts "
+            f"in one prompt ({entry.max_media_per_prompt})"
+        )
+    tools = to_tool_spec(body.tools, body.tool_config, entry)
+    check_calls(prompt, tools)
+    config = body.generation_config or GenerationConfig()
+    response_format = to_response_format(config, entry)
+    if response_format is not None and tools is not None and tools.mode is FunctionCallingMode.ANY:
+        raise InvalidArgument(
+            "toolConfig.functionCallingConfig.mode: ANY forces a function call, which cannot also be a "
+            "structured response; use mode AUTO with responseMimeType, or drop responseMimeType"
+        )
+    return TextRequest(
+        model=model,
+        prompt=prompt,
+        sampling=to_sampling(config, entry),
+        tools=tools,
+        response_format=response_format,
+        thinking=to_thinking(config, entry),
+    )
+
+
+_JSON, _ENUM = "application/json", "text/x.enum"
+
+
+def to_response_format(c: GenerationConfig, entry: ModelEntry) -> ResponseFormat | None:
+    mime = c.response_mime_type or "text/plain"
+    schema, json_schema = c.response_schema, c.response_json_schema
+    where = "generationConfig"
+    if mime == "text/plain":
+        if schema is not None or json_schema is not None:
+            raise InvalidArgument(
+                f"{where}.responseMimeType: a response schema needs responseMimeType '{_JSON}' or '{_ENUM}'"
+            )
+        return None
+    if mime not in (_JSON, _ENUM):
+        raise InvalidArgument(
+            f"{where}.responseMimeType: '{mime}' is not supported; use text/plain, {_JSON} or {_ENUM}"
+        )
+    if not entry.structured_output:
+        raise InvalidArgument(f"{where}.responseMimeType: structured output is not supported by model '{entry.name}'")
+    if schema is not None and json_schema is not None:
+        raise InvalidArgument(f"{where}: set either responseSchema or responseJsonSchema, not both")
+    if mime == _ENUM:
+        if schema is None and json_schema is None:
+            raise InvalidArgument(f"{where}.responseSchema: '{_ENUM}' needs a schema with the enum values")
+        field = "responseSchema" if schema is not None else "responseJsonSchema"
+        return ResponseFormat("enum", enum_values=enum_values(schema or json_schema, f"{where}.{field}"))
+    if schema is not None:
+        return ResponseFormat("json", openapi_to_json_schema(schema, f"{where}.responseSchema"))
+    if json_schema is not None:
+        return ResponseFormat("json", check_json_schema(json_schema, f"{where}.responseJsonSchema"))
+    return ResponseFormat("json")
+
+
+# thinkingLevel as a share of the model's largest budget; HIGH lets the model decide.
+_LEVELS = {"MINIMAL": 0.0, "LOW": 0.125, "MEDIUM": 0.5}
+
+
+def to_thinking(c: GenerationConfig, entry: ModelEntry) -> ThinkingParams | None:
+    t = c.thinking_config
+    where = "generationConfig.thinkingConfig"
+    if not entry.thinking:
+        if t is not None and (t.include_thoughts or t.thinking_budget not in (None, 0) or t.thinking_level):
+            raise InvalidArgument(f"{where}: thinking is not supported by model '{entry.name}'")
+        return None
+    budget = t.thinking_budget if t is not None else None
+    level = (t.thinking_level or "").upper() if t is not None else ""
+    if level and budget is not None:
+        raise InvalidArgument(f"{where}: set either thinkingBudget or thinkingLevel, not both")
+    if level and level not in (*_LEVELS, "HIGH", "THINKING_LEVEL_UNSPECIFIED"):
+        raise InvalidArgument(f"{where}.thinkingLevel: '{t.thinking_level}' is not a level; use LOW or HIGH")
+    if level in _LEVELS:
+        budget = max(entry.min_thinking_budget, int(entry.max_thinking_budget * _LEVELS[level]))
+    if budget is None or budget == -1:
+        budget = entry.default_thinking_budget
+    elif budget == 0 and entry.min_thinking_budget > 0:
+        raise InvalidArgument(f"{where}.thinkingBudget: Budget 0 is invalid. This model only works in thinking mode.")
+    elif budget != 0 and not entry.min_thinking_budget <= budget <= entry.max_thinking_budget:
+        raise InvalidArgument(
+            f"{where}.thinkingBudget: The thinking budget {budget} is invalid. Please choose a value between "
+            f"{entry.min_thinking_budget} and {entry.max_thinking_budget}."
+        )
+    include = bool(t is not None and t.include_thoughts)
+    return ThinkingParams(enabled=budget != 0, budget=budget, include_thoughts=include)
 
 
 def to_sampling(config: GenerationConfig | None, entry: ModelEntry) -> SamplingParams:
@@ -79,17 +177,11 @@ def _refuse_unsupported(body: GenerateContentRequest, entry: ModelEntry) -> None
     def refuse(field: str, what: str) -> None:
         raise InvalidArgument(f"{field}: {what} is not supported by model '{entry.name}'")
 
-    if body.tools:
-        refuse("tools", "function calling and built-in tools")
     if body.cached_content:
         refuse("cachedContent", "context caching")
     c = body.generation_config
     if c is None:
         return
-    if c.response_mime_type not in (None, "", "text/plain"):
-        refuse("generationConfig.responseMimeType", f"'{c.response_mime_type}' output")
-    if c.response_schema is not None or c.response_json_schema is not None:
-        refuse("generationConfig.responseSchema", "structured output")
     for modality in c.response_modalities or ():
         if modality.name.lower() not in entry.output_modalities:
             refuse("generationConfig.responseModalities", f"{modality.name} output")
@@ -99,9 +191,6 @@ def _refuse_unsupported(body: GenerateContentRequest, entry: ModelEntry) -> None
         refuse("generationConfig.speechConfig", "speech output")
     if c.image_config is not None and "image" not in entry.output_modalities:
         refuse("generationConfig.imageConfig", "image output")
-    t = c.thinking_config
-    if t is not None and not entry.thinking and (t.include_thoughts or t.thinking_budget not in (None, 0)):
-        refuse("generationConfig.thinkingConfig", "thinking")
 
 
 def to_response(chunk: ResponseChunk) -> GenerateContentResponse:
@@ -109,8 +198,8 @@ def to_response(chunk: ResponseChunk) -> GenerateContentResponse:
     return GenerateContentResponse(
         candidates=[
             Candidate(
-                # Always one text part, even empty: the SDK chat drops turns whose parts are missing.
-                content=Content(role="model", parts=[Part(text=c.text)]),
+                # Never an empty parts list: the SDK chat drops turns whose parts are missing.
+                content=Content(role="model", parts=[_part(p) for p in c.parts] or [Part(text="")]),
                 finish_reason=c.finish_reason.value if c.finish_reason else None,
                 index=c.index,
             )
@@ -119,9 +208,19 @@ def to_response(chunk: ResponseChunk) -> GenerateContentResponse:
         usage_metadata=UsageMetadata(
             prompt_token_count=usage.prompt_tokens,
             candidates_token_count=usage.candidates_tokens or None,
+            thoughts_token_count=usage.thoughts_tokens or None,
             total_token_count=usage.total_tokens,
-            prompt_tokens_details=[ModalityTokenCount(modality="TEXT", token_count=usage.prompt_tokens)],
+            prompt_tokens_details=[
+                ModalityTokenCount(modality=m, token_count=n)
+                for m, n in (usage.prompt_modality_tokens or {"TEXT": usage.prompt_tokens}).items()
+            ],
         ),
         model_version=chunk.model,
         response_id=chunk.response_id,
     )
+
+
+def _part(part: ReplyPart) -> Part:
+    if isinstance(part, ReplyText):
+        return Part(text=part.text, thought=True if part.thought else None)
+    return Part(function_call=FunctionCall(id=part.id, name=part.name, args=part.args))

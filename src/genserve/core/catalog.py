@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from genserve.core.reply_format import ReplyFormat, reply_format
 from genserve.errors import InvalidArgument, NotFound
+from genserve.media.documents import PDF
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -95,6 +96,10 @@ class ModelEntry(BaseModel):
     @property
     def task(self) -> Task:
         return ENGINE_TASKS[self.engine]
+
+    def reads(self, mime: str) -> bool:
+        """Text and PDF documents are read by every model (as text); other media only by models that take them."""
+        return mime.startswith("text/") or mime == PDF or mime.split("/", 1)[0] in self.input_modalities
 
     def modality_refused(self, mime: str, where: str) -> InvalidArgument:
         """The 400 for input of a kind this model cannot read, naming what it does accept."""

@@ -79,8 +79,7 @@ class GenerationService:
         if record.state is not FileState.ACTIVE:
             raise FailedPrecondition(f"The File {record.id} is not in an ACTIVE state and usage is not allowed.")
         mime = record.mime_type
-        readable = mime.startswith("text/") or mime == PDF or mime.split("/", 1)[0] in entry.input_modalities
-        if not readable:
+        if not entry.reads(mime):
             raise entry.modality_refused(mime, where)
         if record.size_bytes > MAX_FILE_BYTES_IN_PROMPT:
             raise InvalidArgument(f"{where} is too large to read into a prompt ({record.size_bytes} bytes).")

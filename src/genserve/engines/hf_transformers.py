@@ -101,17 +101,16 @@ class TransformersTextEngine:
     def _render(self, request: TextRequest) -> str:
         prompt = request.prompt
         continue_model_turn = bool(prompt.turns) and prompt.turns[-1].role == "model"
-        kwargs: dict[str, Any] = {}
-        if request.thinking is not None:
-            # Constrained output cannot start with free-form reasoning: thinking is off for it.
-            kwargs["enable_thinking"] = request.thinking.enabled and self._grammar_spec(request) is None
+        thinking = request.thinking is not None and request.thinking.enabled
         return self.tokenizer.apply_chat_template(
             chat_messages(prompt, system_role=self._system_role),
             tools=template_tools(request.tools.callable) if request.tools else None,
             tokenize=False,
             add_generation_prompt=not continue_model_turn,
             continue_final_message=continue_model_turn,
-            **kwargs,
+            # Templates of reasoning models read this; others ignore it. Constrained output cannot start with
+            # free-form reasoning, and a model whose catalog entry is not a thinking model does not think.
+            enable_thinking=thinking and self._grammar_spec(request) is None,
         )
 
     def prepare(self, request: TextRequest) -> PreparedPrompt:
