@@ -31,7 +31,7 @@ def assert_envelope(r, code, status, *needles):
         (b'{"contents": "x", "generationConfig": {"maxOutputTokens": 5000}}', ["maxOutputTokens", "1024"]),
         (b'{"contents": "x", "generationConfig": {"candidateCount": 9}}', ["candidateCount"]),
         (b'{"contents": "x", "generationConfig": {"temperature": -1}}', ["temperature"]),
-        (b'{"contents": [{"parts": [{"inlineData": {"mimeType": "image/png", "data": "aGk="}}]}]}', ["image input"]),
+        (b'{"contents": [{"parts": [{"inlineData": {"mimeType": "audio/wav", "data": "aGk="}}]}]}', ["audio input"]),
         (b'{"contents": "x", "generationConfig": {"responseModalities": ["IMAGE"]}}', ["responseModalities"]),
     ],
 )

@@ -107,7 +107,7 @@ def test_text_inline_data_is_read_as_text():
         ([{"role": "tool", "parts": [{"text": "x"}]}], "role"),
         ([{"parts": [{"inlineData": {"mimeType": "image/png", "data": "aGk="}}]}], "does not accept image input"),
         ([{"parts": [{"fileData": {"fileUri": "files/abc", "mimeType": "video/mp4"}}]}], "does not accept video input"),
-        ([{"parts": [{"functionCall": {"name": "f", "args": {}}}]}], "function calling"),
+        ([{"parts": [{"executableCode": {"code": "1"}}]}], "code execution"),
     ],
 )
 def test_bad_contents_are_refused_with_the_place_named(contents, needle):

@@ -28,6 +28,7 @@ GENERATION_METHODS: dict[str, list[str]] = {
 # The task each engine serves; engines/registry.py says where each engine's code lives.
 ENGINE_TASKS: dict[str, Task] = {
     "transformers": "text",
+    "transformers-vision": "text",
     "scripted": "text",
     "llamacpp": "text",
     "transformers-embedding": "embedding",

@@ -11,6 +11,7 @@ _ENGINES: dict[str, tuple[str, str]] = {
     # name: (module:Class, the extra that installs its dependencies)
     "transformers": ("genserve.engines.hf_transformers:TransformersTextEngine", "text"),
     "transformers-embedding": ("genserve.engines.hf_embedding:TransformersEmbeddingEngine", "text"),
+    "transformers-vision": ("genserve.engines.hf_vision:TransformersVisionEngine", "text"),
     "scripted": ("genserve.engines.scripted:ScriptedTextEngine", ""),
     "llamacpp": ("genserve.engines.llamacpp:LlamaCppTextEngine", "llamacpp"),
 }

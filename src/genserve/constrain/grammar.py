@@ -1,0 +1,273 @@
+"""Grammars for constrained decoding, compiled by xgrammar, and the logits processor that enforces them.
+
+One `GrammarCompiler` per loaded model: it knows the model's vocabulary and keeps the most recently used compiled
+grammars. A compiled grammar is immutable and shared; every `generate()` call gets a fresh processor with one
+matcher per candidate.
+
+xgrammar is optional (its wheel pulls in triton, which CPU hosts do not need): scripts/test and scripts/serve
+install it with --no-deps, and this module is imported only when a request asks for constrained output."""
+
+from __future__ import annotations
+
+import functools
+import importlib.util
+import json
+import re
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from concurrent.futures import Future
+from typing import Any
+
+import torch
+import xgrammar as xgr
+from transformers import LogitsProcessor
+from xgrammar import structural_tag as st
+
+from genserve.core.types import FunctionDeclaration, ResponseFormat
+from genserve.errors import InvalidArgument
+
+# JSON mode without a schema: an object or an array (the root xgrammar's builtin JSON grammar allows), written
+# compactly. The builtin grammar itself allows any whitespace, and weak models then emit long whitespace runs.
+ANY_JSON: dict[str, Any] = {"type": ["object", "array"]}
+# The arguments of a function declared without parameters.
+NO_ARGUMENTS: dict[str, Any] = {"type": "object", "properties": {}}
+
+
+class GrammarCompiler:
+    """Compiles response formats and tool-call formats for one model's vocabulary, with an LRU cache.
+
+    `vocab_size` is the model's (the width of its logits), which may exceed the tokenizer's: ids past the
+    tokenizer's vocabulary are never allowed. `stop_token_ids` are the ids that end a reply once the grammar is
+    complete (default: the tokenizer's EOS); pass every EOS id the engine stops on."""
+
+    def __init__(
+        self,
+        tokenizer: Any,
+        vocab_size: int,
+        *,
+        stop_token_ids: Sequence[int] | None = None,
+        cache_size: int = 256,
+    ) -> None:
+        self.vocab_size = vocab_size
+        self.tokenizer_info = _tokenizer_info(tokenizer, vocab_size, stop_token_ids)
+        # xgrammar's own cache is off: ours bounds the number of grammars and dedupes concurrent compiles.
+        self._compiler = xgr.GrammarCompiler(self.tokenizer_info, cache_enabled=False)
+        self._cache: OrderedDict[str, Future[xgr.CompiledGrammar]] = OrderedDict()
+        self._cache_size = cache_size
+        self._lock = threading.Lock()
+
+    # -- what can be compiled ---------------------------------------------------------------------------------
+
+    def for_response(self, fmt: ResponseFormat) -> xgr.CompiledGrammar:
+        """The whole reply: a JSON value matching fmt.json_schema (an object or array when there is none), or
+        exactly one of fmt.enum_values as plain text."""
+        if fmt.kind == "enum":
+            if not fmt.enum_values:
+                raise InvalidArgument("generationConfig.responseSchema.enum: text/x.enum needs at least one value")
+            values = list(fmt.enum_values)
+            tag = st.StructuralTag(format=st.OrFormat(elements=[st.ConstStringFormat(value=v) for v in values]))
+            return self._cached(["enum", values], lambda: self._compiler.compile_structural_tag(tag))
+        schema = fmt.json_schema if fmt.json_schema is not None else ANY_JSON
+        return self._cached(
+            ["json", schema],
+            lambda: self._compiler.compile_grammar(json_ebnf(schema)),
+            where="generationConfig.responseSchema",
+        )
+
+    def for_tool_calls(
+        self,
+        declarations: Sequence[FunctionDeclaration],
+        open_tag: str,
+        close_tag: str,
+        *,
+        parallel: bool = True,
+    ) -> xgr.CompiledGrammar:
+        """The whole reply is one call (or several separated by a newline when `parallel`), each
+        `{open_tag}\\n{"name": "<declared name>", "arguments": <JSON matching that function's parameters>}\\n
+        {close_tag}` and nothing else (function calling mode ANY)."""
+        tags = self._call_tags(declarations, open_tag, close_tag)
+        tag = st.StructuralTag(
+            format=st.TagsWithSeparatorFormat(
+                tags=tags, separator="\n", at_least_one=True, stop_after_first=not parallel
+            )
+        )
+        key = ["calls", _declarations_key(declarations), open_tag, close_tag, parallel]
+        return self._cached(key, lambda: self._compiler.compile_structural_tag(tag), where="tools")
+
+    def for_validated_tool_calls(
+        self, declarations: Sequence[FunctionDeclaration], open_tag: str, close_tag: str
+    ) -> xgr.CompiledGrammar:
+        """Free text, but once the model writes `open_tag` it must complete a valid call as in `for_tool_calls`
+        (function calling mode VALIDATED). Text may follow a call, and further calls may follow."""
+        tags = self._call_tags(declarations, open_tag, close_tag)
+        tag = st.StructuralTag(format=st.TriggeredTagsFormat(triggers=[open_tag], tags=tags))
+        key = ["validated", _declarations_key(declarations), open_tag, close_tag]
+        return self._cached(key, lambda: self._compiler.compile_structural_tag(tag), where="tools")
+
+    def logits_processor(self, compiled: xgr.CompiledGrammar, batch_size: int) -> GrammarLogitsProcessor:
+        """A fresh processor for one generate() call with `batch_size` rows (candidates)."""
+        return GrammarLogitsProcessor(compiled, batch_size, self.vocab_size)
+
+    # -- helpers ----------------------------------------------------------------------------------------------
+
+    def _call_tags(self, declarations: Sequence[FunctionDeclaration], open_tag: str, close_tag: str) -> list[Any]:
+        if not declarations:
+            raise InvalidArgument("tools: forced function calling needs at least one callable function declaration")
+        tags = []
+        for decl in declarations:
+            where = f"tools.functionDeclarations[{decl.name}].parameters"
+            schema = decl.parameters if decl.parameters is not None else NO_ARGUMENTS
+            # The arguments are compiled on their own with compact separators: structural tags' json_schema format
+            # would allow any whitespace, and a model would then drift into whitespace runs.
+            try:
+                arguments = json_ebnf(schema)
+            except RuntimeError as exc:
+                raise InvalidArgument(f"{where}: cannot be enforced: {_reason(exc)}") from None
+            tags.append(
+                st.TagFormat(
+                    begin=f'{open_tag}\n{{"name": {json.dumps(decl.name)}, "arguments": ',
+                    content=st.GrammarFormat(grammar=arguments),
+                    end=f"}}\n{close_tag}",
+                )
+            )
+        return tags
+
+    def _cached(self, key: Any, compile: Any, where: str = "generationConfig") -> xgr.CompiledGrammar:
+        """The compiled grammar for `key`, compiling it once even when several threads ask at the same time."""
+        # Property order matters (xgrammar writes properties in dict order), so the key keeps it: no sort_keys.
+        text = _dumps(key)
+        with self._lock:
+            future = self._cache.get(text)
+            owner = future is None
+            if owner:
+                future = self._cache[text] = Future()
+                while len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+            else:
+                self._cache.move_to_end(text)
+        if owner:
+            try:
+                future.set_result(compile())
+            except Exception as exc:
+                with self._lock:
+                    if self._cache.get(text) is future:
+                        del self._cache[text]
+                if isinstance(exc, RuntimeError):  # xgrammar reports a schema it cannot compile this way
+                    exc = InvalidArgument(f"{where}: the schema cannot be enforced: {_reason(exc)}")
+                future.set_exception(exc)
+        return future.result()
+
+
+class GrammarLogitsProcessor(LogitsProcessor):
+    """Masks every token the grammar does not allow next, for each row of one generate() call.
+
+    Only generated tokens reach the matchers: the first call sees the prompt and records its length, every later
+    call feeds the tokens appended since. When a row's grammar is complete only its stop tokens stay allowed; after
+    the row has stopped (generate() then pads it), it is left alone."""
+
+    def __init__(self, compiled: xgr.CompiledGrammar, batch_size: int, vocab_size: int) -> None:
+        self._matchers = [xgr.GrammarMatcher(compiled) for _ in range(batch_size)]
+        self._bitmask = xgr.allocate_token_bitmask(batch_size, vocab_size)
+        self._vocab_size = vocab_size
+        self._seen: int | None = None  # length of input_ids at the previous call
+        self._released = [False] * batch_size  # rows generate() no longer extends
+
+    def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
+        if input_ids.shape[0] != len(self._matchers):
+            raise ValueError(f"grammar processor made for {len(self._matchers)} rows got {input_ids.shape[0]}")
+        if self._seen is not None:
+            for row, tokens in enumerate(input_ids[:, self._seen :].tolist()):
+                for token in tokens:
+                    self._accept(row, token)
+        self._seen = input_ids.shape[1]
+        rows = []
+        for row, matcher in enumerate(self._matchers):
+            if not (self._released[row] or matcher.is_terminated()):
+                if matcher.fill_next_token_bitmask(self._bitmask, row):
+                    rows.append(row)
+        if rows:
+            bitmask = self._bitmask.to(scores.device, non_blocking=True)
+            xgr.apply_token_bitmask_inplace(
+                scores, bitmask, vocab_size=self._vocab_size, indices=rows, backend=_backend(scores)
+            )
+        return scores
+
+    def _accept(self, row: int, token: int) -> None:
+        matcher = self._matchers[row]
+        if self._released[row] or matcher.is_terminated():
+            return
+        if not matcher.accept_token(token):
+            # The mask allowed no such token, so generate() put it there itself: the padding of a row that
+            # stopped another way (a stop sequence, a stopping criterion). The row is done; stop constraining it.
+            self._released[row] = True
+
+    @property
+    def completed(self) -> list[bool]:
+        """Per row: whether what was generated so far is a complete match (a reply cut by maxOutputTokens is not)."""
+        return [m.is_completed() or m.is_terminated() for m in self._matchers]
+
+
+# -- module helpers ---------------------------------------------------------------------------------------------
+
+
+def _tokenizer_info(tokenizer: Any, vocab_size: int, stop_token_ids: Sequence[int] | None) -> xgr.TokenizerInfo:
+    """xgrammar's view of the vocabulary, with special tokens made unusable inside the grammar.
+
+    xgrammar's own detection treats added special tokens such as <|im_start|> as ordinary text, so the mask would
+    allow them inside a JSON string; decoding with skip_special_tokens then drops them and the string the client
+    sees is not the one the grammar checked. An empty entry is never allowed by a grammar; stop tokens still
+    end a complete reply, by id."""
+    stops = list(stop_token_ids) if stop_token_ids else None
+    detected = xgr.TokenizerInfo.from_huggingface(tokenizer, vocab_size=vocab_size, stop_token_ids=stops)
+    special = set(getattr(tokenizer, "all_special_ids", ()))
+    special.update(i for i, t in getattr(tokenizer, "added_tokens_decoder", {}).items() if getattr(t, "special", False))
+    encoded = [""] * vocab_size
+    for piece, index in tokenizer.get_vocab().items():
+        if index < vocab_size and index not in special:
+            encoded[index] = piece
+    return xgr.TokenizerInfo(
+        encoded,
+        detected.vocab_type,
+        vocab_size=vocab_size,
+        stop_token_ids=detected.stop_token_ids,
+        add_prefix_space=detected.add_prefix_space,
+    )
+
+
+# xgrammar 0.2.8 writes the characters of a string with minLength/maxLength as [^"\\\r\n], which lets raw control
+# characters (U+0000-U+001F) through: json.loads then fails on the reply. Its unbounded strings already use the right
+# class (no control characters, no quote, no backslash), which replaces it.
+_BOUNDED_STRING_CHAR = r'[^\"\\\r\n]'
+_JSON_STRING_CHAR = r'[^\0-\x1f\"\\]'
+
+
+def json_ebnf(schema: dict[str, Any]) -> str:
+    """The grammar of a compact JSON value matching `schema`, as EBNF text."""
+    grammar = xgr.Grammar.from_json_schema(_dumps(schema), any_whitespace=False, strict_mode=True)
+    return str(grammar).replace(_BOUNDED_STRING_CHAR, _JSON_STRING_CHAR)
+
+
+def _declarations_key(declarations: Sequence[FunctionDeclaration]) -> list[Any]:
+    return [[d.name, d.parameters] for d in declarations]  # descriptions do not change the grammar
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _reason(exc: Exception) -> str:
+    """xgrammar's message without its '[time] /project/cpp/file.cc:123: ' prefix."""
+    return re.sub(r"^\[[\d:]+\] \S+:\d+: ", "", str(exc).strip())
+
+
+def _backend(scores: torch.Tensor) -> str:
+    # On CUDA xgrammar's default kernel is triton's, which CPU-first installs leave out.
+    if scores.device.type == "cpu" or _has_triton():
+        return "auto"
+    return "torch_native"
+
+
+@functools.cache
+def _has_triton() -> bool:
+    return importlib.util.find_spec("triton") is not None
