@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -22,6 +23,7 @@ from transformers import (
 )
 from transformers.generation.streamers import BaseStreamer
 
+from genserve.constrain.closing import ClosingPressure, closing_token_ids
 from genserve.core.reply_format import ReplyFormat, reply_format
 from genserve.core.types import (
     CandidateDone,
@@ -190,14 +192,23 @@ class TransformersTextEngine:
         streamer = self._streamer(candidates, sampling, prepared.in_thought, emit)
         input_ids = torch.tensor([prepared.ids] * n, device=self.device)
         inputs = {k: torch.cat([v] * n) if n > 1 else v for k, v in prepared.model_inputs.items()}
-        processors = _processors(sampling, len(prepared.ids), self.device)
-        if request.thinking is not None and request.thinking.enabled and request.thinking.budget is not None:
-            close_ids = self.tokenizer(self.format.think_close + "\n\n", add_special_tokens=False)["input_ids"]
-            processors.insert(0, _ThinkingBudget(request.thinking.budget, close_ids, len(prepared.ids), streamer))
+        # generate() itself only picks the best token: every rule that shapes the choice is a processor
+        # here, in this order, so a grammar mask is applied before top-k/top-p (never after, which could
+        # leave no token at all) and the draw uses the request's own random generator.
+        processors = LogitsProcessorList()
+        if sampling.presence_penalty or sampling.frequency_penalty:
+            penalty = _PresenceFrequencyPenalty(sampling.presence_penalty, sampling.frequency_penalty, len(prepared.ids))
+            processors.append(penalty)
         grammar = self._grammar_spec(request)
         if grammar is not None:
-            # The grammar masks last, after every other processor, so nothing can re-allow a token it forbids.
             processors.append(self._grammar_processor(grammar, n))
+            processors.append(ClosingPressure(self._closer_ids(), len(prepared.ids), sampling.max_output_tokens))
+        thinking = request.thinking
+        if thinking is not None and thinking.enabled and thinking.budget is not None:
+            close_ids = self.tokenizer(self.format.think_close + "\n\n", add_special_tokens=False)["input_ids"]
+            processors.append(_ThinkingBudget(thinking.budget, close_ids, streamer))
+        if sampling.temperature > 0:
+            processors.append(_Sampler(sampling, self.device))
         with torch.inference_mode():
             self.model.generate(
                 input_ids=input_ids,
@@ -227,6 +238,10 @@ class TransformersTextEngine:
                 return ("validated", tools.callable)
         return None
 
+    @functools.cache  # noqa: B019 - one engine per model, kept for the server's lifetime
+    def _closer_ids(self) -> list[int]:
+        return closing_token_ids(self.tokenizer, self._eos_ids)
+
     def _grammar_processor(self, spec: tuple[str, Any], batch_size: int) -> LogitsProcessor:
         if self._grammars is None:
             from genserve.constrain.grammar import GrammarCompiler
@@ -244,13 +259,10 @@ class TransformersTextEngine:
         return self._grammars.logits_processor(compiled, batch_size)
 
     def _generation_config(self, s: SamplingParams) -> GenerationConfig:
-        sample = s.temperature > 0
+        # Greedy over what the processors leave: _Sampler has already made the draw when sampling.
         return GenerationConfig(
             max_new_tokens=s.max_output_tokens,
-            do_sample=sample,
-            temperature=s.temperature if sample else None,
-            top_p=s.top_p if sample else None,
-            top_k=s.top_k if sample else None,
+            do_sample=False,
             eos_token_id=self._eos_ids,
             pad_token_id=self._pad_id,
         )
@@ -342,8 +354,8 @@ class _ThinkingBudget(LogitsProcessor):
     """Makes a row close its thought once it has thought `budget` tokens (thinkingConfig.thinkingBudget):
     the close tag's tokens are forced one by one, then the model answers."""
 
-    def __init__(self, budget: int, close_ids: list[int], prompt_len: int, streamer: _CandidateStreamer) -> None:
-        self.budget, self.close_ids, self.prompt_len, self.streamer = budget, close_ids, prompt_len, streamer
+    def __init__(self, budget: int, close_ids: list[int], streamer: _CandidateStreamer) -> None:
+        self.budget, self.close_ids, self.streamer = budget, close_ids, streamer
         self.forced = [0] * len(streamer.candidates)
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
@@ -372,29 +384,32 @@ class _PresenceFrequencyPenalty(LogitsProcessor):
         return scores - self.frequency * counts - self.presence * (counts > 0).to(scores.dtype)
 
 
-class _SeededSampler(LogitsProcessor):
-    """Draws each token from the request's own random generator and leaves generate() a one-hot choice.
+class _Sampler(LogitsProcessor):
+    """Temperature, top-k and top-p sampling from the request's own random generator; leaves generate()
+    a one-hot choice. torch's global generator is shared with everything else sampling in the process
+    (the continuous batcher's thread included), so seeding it could not make a request repeatable."""
 
-    torch's global generator is shared with everything else sampling in the process (the continuous
-    batcher's thread included), so seeding it could not make a request repeatable."""
-
-    def __init__(self, seed: int, device: torch.device) -> None:
-        self.generator = torch.Generator(device=device).manual_seed(seed)
+    def __init__(self, s: SamplingParams, device: torch.device) -> None:
+        self.temperature, self.top_k, self.top_p = s.temperature, s.top_k, s.top_p
+        self.generator = torch.Generator(device=device)
+        if s.seed is not None:
+            self.generator.manual_seed(s.seed)
+        else:
+            self.generator.seed()
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
-        probs = torch.softmax(scores.float(), dim=-1)
-        chosen = torch.multinomial(probs, 1, generator=self.generator)
-        return torch.full_like(scores, float("-inf")).scatter_(1, chosen, 0.0)
-
-
-def _processors(s: SamplingParams, prompt_len: int, device: torch.device) -> LogitsProcessorList:
-    """Custom processors run after generate()'s own temperature/top-k/top-p warpers, in this order."""
-    processors = LogitsProcessorList()
-    if s.presence_penalty or s.frequency_penalty:
-        processors.append(_PresenceFrequencyPenalty(s.presence_penalty, s.frequency_penalty, prompt_len))
-    if s.seed is not None and s.temperature > 0:
-        processors.append(_SeededSampler(s.seed, device))
-    return processors
+        logits = scores.float() / self.temperature
+        # Top-k first: the top-p cut then sorts k values instead of the whole vocabulary.
+        if self.top_k and self.top_k < logits.shape[-1]:
+            values, ids = torch.topk(logits, self.top_k)
+        else:
+            values, ids = torch.sort(logits, descending=True)
+        if self.top_p and self.top_p < 1:
+            probs = values.softmax(-1)
+            # Keep the most likely tokens until their mass reaches top_p (the first one always stays).
+            values = values.masked_fill(probs.cumsum(-1) - probs > self.top_p, float("-inf"))
+        choice = torch.multinomial(values.softmax(-1), 1, generator=self.generator)
+        return torch.full_like(scores, float("-inf")).scatter_(1, ids.gather(1, choice), 0.0)
 
 
 # count_tokens renders the prompt alone; sampling plays no part in it.
