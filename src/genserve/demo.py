@@ -65,8 +65,23 @@ TAG_TOKENS = ["<think>", "</think>", "<tool_call>", "</tool_call>", "<tool_respo
 # Google's documented names, so code copied from the docs runs unchanged against the demo.
 CHAT_ALIASES = ["gemini-2.0-flash-lite", "gemini-1.5-flash", "gemini-1.5-pro"]
 VISION_ALIASES = ["gemini-2.0-flash", "gemini-2.0-flash-001"]
-THINKING_ALIASES = ["gemini-2.5-flash", "gemini-2.5-flash-lite", "gemini-flash-latest", "gemini-flash-lite-latest"]
-THINKING_PRO_ALIASES = ["gemini-2.5-pro", "gemini-pro-latest"]
+THINKING_ALIASES = [
+    "gemini-2.5-flash",
+    "gemini-2.5-flash-lite",
+    "gemini-flash-latest",
+    "gemini-flash-lite-latest",
+    "gemini-3-flash-preview",
+    # The names Gemini CLI 0.61 routes between (docs/gemini-cli.md), so it runs against the demo as installed.
+    "gemini-3.5-flash-lite",
+    "gemini-3.8-flash",
+]
+THINKING_PRO_ALIASES = [
+    "gemini-2.5-pro",
+    "gemini-pro-latest",
+    "gemini-3-pro-preview",
+    "gemini-3.1-pro-preview",
+    "gemini-3.1-pro-preview-customtools",
+]
 EMBEDDING_ALIASES = ["gemini-embedding-001", "text-embedding-004", "embedding-001"]
 
 

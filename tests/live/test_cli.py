@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from genserve.cli.infer import infer_engine
+from genserve.cli.infer import infer_capabilities, infer_engine
 
 pytestmark = pytest.mark.live
 GENSERVE = [sys.executable, "-m", "genserve.cli.main"]
@@ -57,7 +57,9 @@ def test_serve_model_flags_and_api_keys(demo_dir, tmp_path):
         tmp_path,
     )
     try:
-        body = {"contents": "hi", "generationConfig": {"maxOutputTokens": 4, "temperature": 0}}
+        # The demo chat template has a reasoning switch, so the flag made `chat` a thinking model: turn it off.
+        config = {"maxOutputTokens": 4, "temperature": 0, "thinkingConfig": {"thinkingBudget": 0}}
+        body = {"contents": "hi", "generationConfig": config}
         assert httpx.post(f"{url}/v1/models/chat:generateContent", json=body).status_code == 403
         r = httpx.post(f"{url}/v1/models/chat:generateContent", json=body, headers={"x-goog-api-key": "k1"}, timeout=60)
         assert r.status_code == 200 and r.json()["usageMetadata"]["candidatesTokenCount"] == 4
@@ -88,7 +90,10 @@ def test_demo_models_command_writes_loadable_checkpoints(tmp_path):
     assert out.returncode == 0, out.stderr
     assert infer_engine(str(tmp_path / "d" / "chat")) == "transformers"
     assert infer_engine(str(tmp_path / "d" / "embedding")) == "transformers-embedding"
+    assert infer_engine(str(tmp_path / "d" / "vision")) == "transformers-vision"
     assert (tmp_path / "d" / "chat" / "chat_template.jinja").exists()
+    caps = infer_capabilities(str(tmp_path / "d" / "vision"), "transformers-vision")
+    assert caps == {"structured_output": True, "function_calling": True, "thinking": True, "input_modalities": ["text", "image"]}
 
 
 def test_a_bad_catalog_is_reported_without_a_traceback(tmp_path):

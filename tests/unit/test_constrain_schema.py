@@ -164,8 +164,10 @@ def test_property_ordering_puts_unlisted_properties_after_the_listed_ones():
 def test_int64_strings_and_whole_floats_are_coerced():
     schema = {"type": "ARRAY", "items": {"type": "INTEGER", "minimum": "1", "maximum": 9.0}, "maxItems": "3"}
     assert openapi_to_json_schema(schema, RS) == {
-        "type": "array", "items": {"type": "integer", "minimum": 1, "maximum": 9}, "maxItems": 3,
-    }  # fmt: skip
+        "type": "array",
+        "items": {"type": "integer", "minimum": 1, "maximum": 9},
+        "maxItems": 3,
+    }
     assert openapi_to_json_schema({"type": "NUMBER", "minimum": "0.5"}, RS) == {"type": "number", "minimum": 0.5}
     assert openapi_to_json_schema({"type": "INTEGER", "enum": ["1", "2"]}, RS)["enum"] == [1, 2]
 
@@ -189,8 +191,9 @@ def test_formats_and_documentation_fields():
     assert schema == {"type": "string", "format": "date-time", "default": "y"}
     # Gemini's non-JSON-Schema formats say nothing a validator knows: dropped.
     assert openapi_to_json_schema({"type": "STRING", "format": "enum", "enum": ["a"]}, RS) == {
-        "type": "string", "enum": ["a"],
-    }  # fmt: skip
+        "type": "string",
+        "enum": ["a"],
+    }
     assert openapi_to_json_schema({"type": "INTEGER", "format": "int64"}, RS) == {"type": "integer"}
 
 
@@ -236,10 +239,19 @@ def test_openapi_refusals_name_the_field(schema, message):
 
 def test_local_refs_and_defs_are_accepted():
     schema = {
-        "$defs": {"Node": {"type": "object", "properties": {"v": {"type": "integer"},
-                  "next": {"anyOf": [{"$ref": "#/$defs/Node"}, {"type": "null"}]}}, "required": ["v", "next"]}},
-        "$ref": "#/$defs/Node", "title": "List",
-    }  # fmt: skip
+        "$defs": {
+            "Node": {
+                "type": "object",
+                "properties": {
+                    "v": {"type": "integer"},
+                    "next": {"anyOf": [{"$ref": "#/$defs/Node"}, {"type": "null"}]},
+                },
+                "required": ["v", "next"],
+            }
+        },
+        "$ref": "#/$defs/Node",
+        "title": "List",
+    }
     assert check_json_schema(schema, RJS) == schema
     legacy = {"definitions": {"P": {"type": "integer"}}, "type": "array", "items": {"$ref": "#/definitions/P"}}
     assert check_json_schema(legacy, RJS) == legacy
@@ -251,6 +263,9 @@ def test_normalisation():
     assert check_json_schema(schema, RJS) == {"type": "integer", "minimum": 1, "maximum": 9}
     ordered = {"type": "object", "properties": {"a": {}, "b": {}, "c": {}}, "propertyOrdering": ["c", "b"]}
     assert check_json_schema(ordered, RJS) == {"type": "object", "properties": {"c": {}, "b": {}, "a": {}}}
+    assert list(check_json_schema(ordered, RJS)["properties"]) == ["c", "b", "a"]  # dict equality ignores order
+    nested = {"type": "array", "items": {"type": "object", "properties": {"a": {}, "b": {}}, "propertyOrdering": ["b"]}}
+    assert list(check_json_schema(nested, RJS)["items"]["properties"]) == ["b", "a"]
 
 
 def test_accepted_constructs():

@@ -43,9 +43,10 @@ def _model_flag(spec: str) -> ModelEntry:
     name, sep, path = spec.partition("=")
     if not sep or not name or not path:
         raise SystemExit(f"--model expects NAME=PATH_OR_HUB_ID, got {spec!r}")
-    from genserve.cli.infer import infer_engine
+    from genserve.cli.infer import infer_capabilities, infer_engine
 
-    return ModelEntry(name=name, engine=infer_engine(path), path=path)
+    engine = infer_engine(path)
+    return ModelEntry(name=name, engine=engine, path=path, **infer_capabilities(path, engine))
 
 
 def run_serve(args: argparse.Namespace) -> int:

@@ -238,8 +238,8 @@ def _tokenizer_info(tokenizer: Any, vocab_size: int, stop_token_ids: Sequence[in
 # xgrammar 0.2.8 writes the characters of a string with minLength/maxLength as [^"\\\r\n], which lets raw control
 # characters (U+0000-U+001F) through: json.loads then fails on the reply. Its unbounded strings already use the right
 # class (no control characters, no quote, no backslash), which replaces it.
-_BOUNDED_STRING_CHAR = r'[^\"\\\r\n]'
-_JSON_STRING_CHAR = r'[^\0-\x1f\"\\]'
+_BOUNDED_STRING_CHAR = r"[^\"\\\r\n]"
+_JSON_STRING_CHAR = r"[^\0-\x1f\"\\]"
 
 
 def json_ebnf(schema: dict[str, Any]) -> str:

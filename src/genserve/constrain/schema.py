@@ -33,17 +33,20 @@ _SNAKE = {
 }
 _COUNTS = ("minItems", "maxItems", "minLength", "maxLength", "minProperties", "maxProperties")  # int64 on the wire
 _OPENAPI_KEYS = {
-    "type", "format", "title", "description", "nullable", "enum", "items", "properties", "required",
-    "propertyOrdering", "anyOf", "minimum", "maximum", "pattern", "default", "example", *_COUNTS,
-}  # fmt: skip
+    *(
+        "type format title description nullable enum items properties required propertyOrdering anyOf minimum "
+        "maximum pattern default example"
+    ).split(),
+    *_COUNTS,
+}
 # Vertex AI has these; the Gemini API (and so genserve) takes them only in the JSON Schema field.
 _JSON_SCHEMA_ONLY = {"additionalProperties", "defs", "ref", "$defs", "$ref"}
 # Gemini's `format` also carries int32/int64/float/double and "enum", which mean nothing to a JSON Schema validator;
 # only string formats JSON Schema defines are kept (xgrammar enforces them).
-_STRING_FORMATS = {
-    "date-time", "date", "time", "duration", "email", "idn-email", "hostname", "idn-hostname", "ipv4", "ipv6",
-    "uri", "uri-reference", "iri", "iri-reference", "uuid", "uri-template", "json-pointer", "relative-json-pointer",
-}  # fmt: skip
+_STRING_FORMATS = frozenset(
+    "date-time date time duration email idn-email hostname idn-hostname ipv4 ipv6 uri uri-reference iri "
+    "iri-reference uuid uri-template json-pointer relative-json-pointer".split()
+)
 
 
 def openapi_to_json_schema(schema: dict[str, Any], where: str) -> dict[str, Any]:
@@ -210,14 +213,13 @@ def enum_values(schema: Any, where: str) -> tuple[str, ...]:
 
 # The JSON Schema keywords that constrain a value. Anything else (title, description, default, $defs, unknown
 # keywords ...) only describes, and may sit anywhere, also next to $ref / anyOf / oneOf.
-_CONSTRAINTS = {
-    "type", "enum", "const", "format", "$ref", "anyOf", "oneOf", "allOf", "not", "if", "then", "else",
-    "properties", "required", "additionalProperties", "unevaluatedProperties", "propertyNames", "patternProperties",
-    "minProperties", "maxProperties", "dependentRequired", "dependentSchemas", "dependencies", "propertyOrdering",
-    "items", "prefixItems", "unevaluatedItems", "minItems", "maxItems", "uniqueItems", "contains", "minContains",
-    "maxContains", "minLength", "maxLength", "pattern", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
-    "multipleOf", "$dynamicRef", "$recursiveRef",
-}  # fmt: skip
+_CONSTRAINTS = frozenset(
+    "type enum const format $ref anyOf oneOf allOf not if then else properties required "
+    "additionalProperties unevaluatedProperties propertyNames patternProperties minProperties "
+    "maxProperties dependentRequired dependentSchemas dependencies propertyOrdering items prefixItems "
+    "unevaluatedItems minItems maxItems uniqueItems contains minContains maxContains minLength maxLength "
+    "pattern minimum maximum exclusiveMinimum exclusiveMaximum multipleOf $dynamicRef $recursiveRef".split()
+)
 
 # What xgrammar 0.2.8 accepts but does not enforce (each checked against its matcher): a reply could break them.
 _BY_CASE = "use anyOf with one branch per case"
@@ -313,8 +315,8 @@ class _Checker:
             if isinstance(schema.get(key), dict):
                 out[key] = self.walk(schema[key], f"{where}.{key}")
         for key in ("properties", "patternProperties", "$defs", "definitions"):
-            if key in schema:
-                out[key] = {n: self.walk(s, f"{where}.{key}.{n}") for n, s in schema[key].items()}
+            if isinstance(out.get(key), dict):  # out: properties may have been reordered above
+                out[key] = {n: self.walk(s, f"{where}.{key}.{n}") for n, s in out[key].items()}
         for key in ("anyOf", "oneOf", "allOf", "prefixItems"):
             if key in schema:
                 out[key] = [self.walk(s, f"{where}.{key}[{i}]") for i, s in enumerate(schema[key])]
