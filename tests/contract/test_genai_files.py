@@ -86,7 +86,7 @@ def test_an_uploaded_file_is_used_in_generate_content(sdk, tmp_path):
     assert counted.total_tokens == with_file.usage_metadata.prompt_token_count
     image = sdk.files.upload(file=io.BytesIO(b"\x89PNG\r\n"), config={"mime_type": "image/png"})
     with pytest.raises(errors.ClientError) as refused:
-        sdk.models.generate_content(model="gemini-2.0-flash", contents=[image, "Describe"], config=config)
+        sdk.models.generate_content(model="gemini-2.0-flash-lite", contents=[image, "Describe"], config=config)
     assert refused.value.code == 400 and "image input" in refused.value.message
 
 

@@ -87,7 +87,9 @@ def test_streaming_delivers_deltas_then_the_finish(sdk):
 
 def test_real_model_streaming_respects_max_output_tokens(sdk):
     config = types.GenerateContentConfig(max_output_tokens=10, temperature=0)  # greedy: no early EOS
-    chunks = list(sdk.models.generate_content_stream(model="gemini-2.5-pro", contents="Tell me a story", config=config))
+    chunks = list(
+        sdk.models.generate_content_stream(model="gemini-2.0-flash-lite", contents="Tell me a story", config=config)
+    )
     assert chunks[-1].usage_metadata.candidates_token_count == 10
     assert chunks[-1].candidates[0].finish_reason == types.FinishReason.MAX_TOKENS
 

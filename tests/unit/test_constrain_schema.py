@@ -358,3 +358,15 @@ def test_enum_refusals(schema, message):
     with pytest.raises(InvalidArgument) as info:
         enum_values(schema, RS)
     assert info.value.message.startswith(message), info.value.message
+
+
+def test_upper_case_type_names_in_a_json_schema_are_read_as_json_schema_names():
+    # What Gemini CLI's model router sends as responseJsonSchema.
+    sent = {
+        "type": "OBJECT",
+        "properties": {"reasoning": {"type": "STRING"}, "score": {"type": "INTEGER"}, "type": {"type": "STRING"}},
+        "required": ["reasoning", "score"],
+    }
+    checked = check_json_schema(sent, "generationConfig.responseJsonSchema")
+    assert checked["type"] == "object"
+    assert {k: v["type"] for k, v in checked["properties"].items()} == {"reasoning": "string", "score": "integer", "type": "string"}

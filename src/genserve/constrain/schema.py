@@ -262,11 +262,32 @@ def check_json_schema(schema: Any, where: str) -> dict[str, Any]:
         return {}
     if not isinstance(schema, dict):
         raise InvalidArgument(f"{where}: must be a JSON Schema object, got {_kind(schema)}")
+    schema = _lower_type_names(schema)
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as exc:
         raise InvalidArgument(f"{_path(where, exc.absolute_path)}: not a valid JSON Schema: {exc.message}") from None
     return _Checker(schema, where).walk(schema, where)
+
+
+_GEMINI_TYPES = {"STRING", "NUMBER", "INTEGER", "BOOLEAN", "ARRAY", "OBJECT", "NULL"}
+_LITERAL_KEYS = {"const", "enum", "default", "examples", "example"}  # user values, never schemas
+
+
+def _lower_type_names(node: Any) -> Any:
+    """Gemini's own clients (Gemini CLI's routers, for one) send OpenAPI-style upper-case type names in
+    responseJsonSchema, and the Gemini API accepts them: read them as the JSON Schema names."""
+    if isinstance(node, list):
+        return [_lower_type_names(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: v if k in _LITERAL_KEYS else _lower_type_names(v) for k, v in node.items()}
+    kind = out.get("type")
+    if isinstance(kind, str) and kind in _GEMINI_TYPES:
+        out["type"] = kind.lower()
+    elif isinstance(kind, list):
+        out["type"] = [t.lower() if isinstance(t, str) and t in _GEMINI_TYPES else t for t in kind]
+    return out
 
 
 def _path(where: str, parts: Any) -> str:

@@ -62,10 +62,13 @@ class ReplyParser:
             mode = "text" if tag == self._fmt.think_close else "thought" if tag == self._fmt.think_open else "call"
             self._switch(mode, at + len(tag))
             return True
-        keep = max(_prefix_overlap(self._pending, tag) for tag in closers) if closers else 0
+        if not closers:  # plain text: nothing to hold back
+            self._emit(self._pending, parts)
+            self._pending = ""
+            return False
+        keep = max(_prefix_overlap(self._pending, tag) for tag in closers)
         # Whitespace right before a tag belongs to neither side; hold it until the next text shows which.
-        safe = len(self._pending) - keep
-        safe = len(self._pending[:safe].rstrip())
+        safe = len(self._pending[: len(self._pending) - keep].rstrip())
         self._emit(self._pending[:safe], parts)
         self._pending = self._pending[safe:]
         return False

@@ -109,5 +109,42 @@ class ContinuousBatcher:
         scheduler = processor.scheduler
         return len(scheduler.active_requests) + len(scheduler.waiting_requests) + self.manager.input_queue.qsize()
 
+    def exclusive(self) -> ModelTurns:
+        return ModelTurns(self.manager)
+
     def close(self) -> None:
         self.manager.stop(block=True, timeout=10)
+
+
+class ModelTurns:
+    """Lets the engine's plain generate() share the model with the batcher's loop, one forward pass at a time.
+
+    Measured: a generate() forward pass that runs while the batcher's loop runs its own gives different logits
+    (so a seeded request stopped repeating under load). The manager's pause() parks its loop between steps;
+    holding it during each of our passes and letting go between them interleaves the two step by step."""
+
+    def __init__(self, manager: Any) -> None:
+        self._manager = manager
+        self._pause: Any = None
+
+    def __enter__(self) -> ModelTurns:
+        self._hold()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._let_go()
+
+    def between_steps(self) -> None:
+        """Called after each of our forward passes: the batcher's loop may take one step of its own."""
+        self._let_go()
+        self._hold()
+
+    def _hold(self) -> None:
+        if self._manager.is_running():
+            self._pause = self._manager.pause()
+            self._pause.__enter__()
+
+    def _let_go(self) -> None:
+        if self._pause is not None:
+            pause, self._pause = self._pause, None
+            pause.__exit__(None, None, None)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import logging
 import threading
@@ -37,7 +38,7 @@ from genserve.core.types import (
     TextRequest,
 )
 from genserve.engines.chat_template import chat_messages, template_tools
-from genserve.engines.continuous import ContinuousBatcher, batchable
+from genserve.engines.continuous import ContinuousBatcher, ModelTurns, batchable
 from genserve.engines.text_decoding import CandidateText
 from genserve.engines.torch_options import load_options
 from genserve.engines.worker import stream_job
@@ -209,13 +210,14 @@ class TransformersTextEngine:
             processors.append(_ThinkingBudget(thinking.budget, close_ids, streamer))
         if sampling.temperature > 0:
             processors.append(_Sampler(sampling, self.device))
-        with torch.inference_mode():
+        turns = self._batcher.exclusive() if self._batcher is not None else contextlib.nullcontext()
+        with torch.inference_mode(), turns:
             self.model.generate(
                 input_ids=input_ids,
                 attention_mask=torch.ones_like(input_ids),
                 generation_config=self._generation_config(sampling),
                 logits_processor=processors,
-                stopping_criteria=StoppingCriteriaList([_StopWhen(streamer, cancel)]),
+                stopping_criteria=StoppingCriteriaList([_StopWhen(streamer, cancel, turns)]),
                 streamer=streamer,
                 **inputs,
             )
@@ -340,11 +342,14 @@ class _CandidateStreamer(BaseStreamer):
 class _StopWhen(StoppingCriteria):
     """Stops each row once its candidate finished (stop sequence), and every row on cancellation."""
 
-    def __init__(self, streamer: _CandidateStreamer, cancel: threading.Event) -> None:
+    def __init__(self, streamer: _CandidateStreamer, cancel: threading.Event, turns: Any) -> None:
         self.streamer = streamer
         self.cancel = cancel
+        self.turns = turns
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor, **kwargs: Any) -> torch.BoolTensor:
+        if isinstance(self.turns, ModelTurns):
+            self.turns.between_steps()
         if self.cancel.is_set():
             return torch.ones(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
         return torch.tensor(self.streamer.finished, dtype=torch.bool, device=input_ids.device)

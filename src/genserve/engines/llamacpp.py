@@ -98,7 +98,11 @@ class LlamaCppTextEngine:
         if continue_model_turn:
             messages[-1]["content"] += _CONTINUE_TAG
         text = _compile(self._template).render(
-            messages=messages, add_generation_prompt=not continue_model_turn, **self._special
+            messages=messages,
+            add_generation_prompt=not continue_model_turn,
+            # As the transformers engine renders for a model not served as a thinking model (no thinking here yet).
+            enable_thinking=False,
+            **self._special,
         )
         if continue_model_turn:
             cut = text.rindex(_CONTINUE_TAG.strip())
