@@ -202,6 +202,7 @@ class TransformersTextEngine:
             processors.append(penalty)
         grammar = self._grammar_spec(request)
         if grammar is not None:
+            processors.append(self._utf8_guard())
             processors.append(self._grammar_processor(grammar, n))
             processors.append(ClosingPressure(self._closer_ids(), len(prepared.ids), sampling.max_output_tokens))
         thinking = request.thinking
@@ -244,12 +245,23 @@ class TransformersTextEngine:
     def _closer_ids(self) -> list[int]:
         return closing_token_ids(self.tokenizer, self._eos_ids)
 
-    def _grammar_processor(self, spec: tuple[str, Any], batch_size: int) -> LogitsProcessor:
+    def _grammar_compiler(self) -> Any:
         if self._grammars is None:
             from genserve.constrain.grammar import GrammarCompiler
 
             vocab = self.model.config.get_text_config().vocab_size
-            self._grammars = GrammarCompiler(self.tokenizer, vocab)
+            self._grammars = GrammarCompiler(self.tokenizer, vocab, stop_token_ids=self._eos_ids)
+        return self._grammars
+
+    @functools.cache  # noqa: B019 - one engine per model, kept for the server's lifetime
+    def _utf8_guard(self) -> LogitsProcessor:
+        from genserve.constrain.utf8 import Utf8Guard
+
+        compiler = self._grammar_compiler()
+        return Utf8Guard(compiler.tokenizer_info.decoded_vocab, compiler.vocab_size)
+
+    def _grammar_processor(self, spec: tuple[str, Any], batch_size: int) -> LogitsProcessor:
+        self._grammar_compiler()
         kind, what = spec
         f = self.format
         if kind == "response":
