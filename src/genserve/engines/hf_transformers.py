@@ -42,7 +42,7 @@ from genserve.engines.continuous import ContinuousBatcher, ModelTurns, batchable
 from genserve.engines.text_decoding import CandidateText
 from genserve.engines.torch_options import load_options
 from genserve.engines.worker import stream_job
-from genserve.errors import InvalidArgument
+from genserve.errors import InvalidArgument, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -247,8 +247,13 @@ class TransformersTextEngine:
 
     def _grammar_compiler(self) -> Any:
         if self._grammars is None:
-            from genserve.constrain.grammar import GrammarCompiler
-
+            try:
+                from genserve.constrain.grammar import GrammarCompiler
+            except ImportError as exc:
+                raise Unavailable(
+                    f"Structured output and forced function calls need xgrammar ({exc.name} is missing): "
+                    "pip install --no-deps xgrammar==0.2.8 apache-tvm-ffi"
+                ) from exc
             vocab = self.model.config.get_text_config().vocab_size
             self._grammars = GrammarCompiler(self.tokenizer, vocab, stop_token_ids=self._eos_ids)
         return self._grammars
