@@ -188,3 +188,14 @@ def test_forced_calls_name_a_declared_function_with_valid_arguments(engine):
             call = json.loads(body)
             assert call["name"] == "get_weather"
             jsonschema.validate(call["arguments"], weather)
+
+
+def test_validated_mode_lets_text_through_but_calls_must_match_their_schema(engine):
+    weather = {"type": "object", "properties": {"city": {"enum": ["Oslo", "Lima"]}}, "required": ["city"]}
+    tools = ToolSpec((FunctionDeclaration("get_weather", "", weather),), FunctionCallingMode.VALIDATED)
+    for seed in range(4):
+        text, _ = run(engine, request("Weather?", max_tokens=80, seed=seed, tools=tools))
+        for body in [c.split("</tool_call>")[0] for c in text.split("<tool_call>")[1:]]:
+            call = json.loads(body)
+            assert call["name"] == "get_weather"
+            jsonschema.validate(call["arguments"], weather)
