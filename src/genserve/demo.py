@@ -119,12 +119,11 @@ def build_tokenizer(vocab_size: int = 2048):
     return tokenizer
 
 
-def build_chat_model(target: Path, tokenizer) -> None:
-    import torch
-    from transformers import GenerationConfig, Qwen3Config, Qwen3ForCausalLM
+def tiny_text_config(tokenizer):
+    """The demo's language model: Qwen3 layout, 2 layers of width 64 (the vision model's text side too)."""
+    from transformers import Qwen3Config
 
-    torch.manual_seed(0)
-    config = Qwen3Config(
+    return Qwen3Config(
         vocab_size=len(tokenizer),
         hidden_size=64,
         intermediate_size=128,
@@ -138,7 +137,14 @@ def build_chat_model(target: Path, tokenizer) -> None:
         pad_token_id=tokenizer.pad_token_id,
         bos_token_id=None,
     )
-    model = Qwen3ForCausalLM(config)
+
+
+def build_chat_model(target: Path, tokenizer) -> None:
+    import torch
+    from transformers import GenerationConfig, Qwen3ForCausalLM
+
+    torch.manual_seed(0)
+    model = Qwen3ForCausalLM(tiny_text_config(tokenizer))
     model.generation_config = GenerationConfig(eos_token_id=tokenizer.eos_token_id, pad_token_id=tokenizer.pad_token_id)
     model.save_pretrained(target)
     tokenizer.chat_template = CHAT_TEMPLATE

@@ -28,27 +28,15 @@ def build_vlm(target: Path, tokenizer, chat_template: str) -> None:
         LlavaConfig,
         LlavaForConditionalGeneration,
         LlavaProcessor,
-        Qwen3Config,
     )
+
+    from genserve.demo import tiny_text_config  # here, not at the top: demo.py imports this module
 
     tokenizer = copy.deepcopy(tokenizer)
     tokenizer.add_tokens([IMAGE_TOKEN], special_tokens=True)  # special: never split, skipped in replies
     tokenizer.chat_template = chat_template
     torch.manual_seed(2)
-    text = Qwen3Config(
-        vocab_size=len(tokenizer),
-        hidden_size=64,
-        intermediate_size=128,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        head_dim=16,
-        max_position_embeddings=8192,
-        tie_word_embeddings=True,
-        eos_token_id=tokenizer.eos_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-        bos_token_id=None,
-    )
+    text = tiny_text_config(tokenizer)
     vision = CLIPVisionConfig(
         hidden_size=32,
         intermediate_size=64,
