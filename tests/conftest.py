@@ -37,7 +37,12 @@ SCRIPTED = [
         function_calling=True,
         options={
             "replies": [
-                ["Checking", " the weather.", '<tool_call>\n{"name": "get_weather", ', '"arguments": {"city": "Paris"}}\n</tool_call>'],
+                [
+                    "Checking",
+                    " the weather.",
+                    '<tool_call>\n{"name": "get_weather", ',
+                    '"arguments": {"city": "Paris"}}\n</tool_call>',
+                ],
                 ["It is", " sunny", " in Paris."],
             ]
         },

@@ -34,7 +34,7 @@ CHAT_TEMPLATE = (
     "# Tools\n\nYou may call one or more functions. The function signatures are in <tools></tools>:\n<tools>"
     "{%- for tool in tools -%}\n{{ tool | tojson }}{%- endfor -%}"
     "\n</tools>\n\nFor each call, return a JSON object with the function name and arguments in "
-    "<tool_call></tool_call> tags:\n<tool_call>\n{\"name\": <function-name>, \"arguments\": <args-json-object>}"
+    '<tool_call></tool_call> tags:\n<tool_call>\n{"name": <function-name>, "arguments": <args-json-object>}'
     "\n</tool_call>"
     "{%- endif -%}"
     "<|im_end|>\n"
@@ -230,7 +230,12 @@ def demo_catalog(models_dir: Path) -> Catalog:
                 display_name="genserve demo thinking, always on (random weights)",
                 description="As genserve-demo-thinking, but thinking cannot be turned off (budget 128 to 32768).",
                 **vision,
-                **{**thinking, "min_thinking_budget": 128, "default_thinking_budget": 128, "max_thinking_budget": 32768},
+                **{
+                    **thinking,
+                    "min_thinking_budget": 128,
+                    "default_thinking_budget": 128,
+                    "max_thinking_budget": 32768,
+                },
             ),
             ModelEntry(
                 name="genserve-demo-embedding",

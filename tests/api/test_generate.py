@@ -1,6 +1,10 @@
 """generateContent on the real transformers engine (tiny random checkpoint) and on the scripted engine."""
 
+import base64
+
 import pytest
+
+from tests.media import tiny_png
 
 URL = "/v1beta/models/{}:generateContent"
 
@@ -110,3 +114,15 @@ async def test_count_tokens_legacy_form_includes_the_system_instruction(client):
         },
     )
     assert legacy.status_code == 200 and legacy.json()["totalTokens"] > plain > 0
+
+
+async def test_count_tokens_splits_the_prompt_by_modality_as_generate_does(client):
+    image = {"inlineData": {"mimeType": "image/png", "data": base64.b64encode(tiny_png()).decode()}}
+    contents = [{"role": "user", "parts": [image, {"text": "What is in this picture?"}]}]
+    counted = (await client.post("/v1beta/models/gemini-2.0-flash:countTokens", json={"contents": contents})).json()
+    details = {d["modality"]: d["tokenCount"] for d in counted["promptTokensDetails"]}
+    assert details["IMAGE"] > 0 and details["TEXT"] > 0 and sum(details.values()) == counted["totalTokens"]
+    body = {"contents": contents, "generationConfig": {"maxOutputTokens": 2}}
+    usage = (await client.post("/v1beta/models/gemini-2.0-flash:generateContent", json=body)).json()["usageMetadata"]
+    assert usage["promptTokenCount"] == counted["totalTokens"]
+    assert usage["promptTokensDetails"] == counted["promptTokensDetails"]

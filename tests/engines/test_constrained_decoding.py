@@ -26,7 +26,11 @@ from genserve.core.types import (
 from genserve.engines.hf_transformers import TransformersTextEngine
 
 HAND_WRITTEN = [
-    {"type": "object", "properties": {"name": {"type": "string"}, "age": {"type": "integer"}}, "required": ["name", "age"]},
+    {
+        "type": "object",
+        "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
+        "required": ["name", "age"],
+    },
     {"type": "array", "items": {"type": "string", "maxLength": 8}, "minItems": 2, "maxItems": 4},
     {"type": "string", "enum": ["red", "green", "blue"]},
     {"type": "integer", "minimum": -5, "maximum": 5},
@@ -37,7 +41,13 @@ HAND_WRITTEN = [
     {"type": "string", "minLength": 4, "maxLength": 6},
     {"anyOf": [{"type": "integer"}, {"type": "object", "properties": {"x": {"type": "boolean"}}, "required": ["x"]}]},
     {
-        "$defs": {"Point": {"type": "object", "properties": {"x": {"type": "number"}, "y": {"type": "number"}}, "required": ["x", "y"]}},
+        "$defs": {
+            "Point": {
+                "type": "object",
+                "properties": {"x": {"type": "number"}, "y": {"type": "number"}},
+                "required": ["x", "y"],
+            }
+        },
         "type": "object",
         "properties": {"points": {"type": "array", "items": {"$ref": "#/$defs/Point"}, "maxItems": 3}},
         "required": ["points"],
@@ -113,9 +123,11 @@ def generated_schema(rng: random.Random, depth: int = 0) -> dict:
 def schemas() -> list[dict]:
     rng = random.Random(5)
     converted = [openapi_to_json_schema(s, "responseSchema") for s in OPENAPI]
-    return [check_json_schema(s, "responseJsonSchema") for s in HAND_WRITTEN] + converted + [
-        generated_schema(rng) for _ in range(35)
-    ]
+    return (
+        [check_json_schema(s, "responseJsonSchema") for s in HAND_WRITTEN]
+        + converted
+        + [generated_schema(rng) for _ in range(35)]
+    )
 
 
 PROMPTS = ["Give me data", "Describe a person as JSON", "List some things", "What is the weather?", "Answer"]
@@ -151,7 +163,9 @@ def test_every_reply_parses_and_validates(engine):
     assert len(cases) >= 50
     valid = 0
     for i, schema in enumerate(cases):
-        text, done = run(engine, request(PROMPTS[i % len(PROMPTS)], seed=i, response_format=ResponseFormat("json", schema)))
+        text, done = run(
+            engine, request(PROMPTS[i % len(PROMPTS)], seed=i, response_format=ResponseFormat("json", schema))
+        )
         jsonschema.validate(json.loads(text), schema)
         assert done.finish_reason.value == "STOP", (schema, text)
         valid += 1
@@ -161,7 +175,9 @@ def test_every_reply_parses_and_validates(engine):
 def test_an_unbounded_string_still_finishes_within_the_budget(engine):
     schema = {"type": "object", "properties": {"story": {"type": "string"}}, "required": ["story"]}
     for seed in range(3):
-        text, done = run(engine, request("Tell a story", max_tokens=60, seed=seed, response_format=ResponseFormat("json", schema)))
+        text, done = run(
+            engine, request("Tell a story", max_tokens=60, seed=seed, response_format=ResponseFormat("json", schema))
+        )
         jsonschema.validate(json.loads(text), schema)
         assert done.token_count <= 60
 

@@ -143,7 +143,8 @@ async def test_several_candidates_share_the_image(engine: TransformersVisionEngi
 async def test_count_tokens_counts_image_tokens(engine: TransformersVisionEngine) -> None:
     with_image = Prompt(None, (Turn("user", (Media("image/png", png((1, 2, 3))), "Count me")),))
     text_only = Prompt(None, (Turn("user", ("Count me",)),))
-    assert await engine.count_tokens(with_image) == await engine.count_tokens(text_only) + IMAGE_TOKENS
+    counted, text = await engine.count_tokens(with_image), await engine.count_tokens(text_only)
+    assert counted["IMAGE"] == IMAGE_TOKENS and sum(counted.values()) == text["TEXT"] + IMAGE_TOKENS
 
 
 async def test_bad_image_is_a_400_naming_the_part(engine: TransformersVisionEngine) -> None:

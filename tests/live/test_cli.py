@@ -93,7 +93,12 @@ def test_demo_models_command_writes_loadable_checkpoints(tmp_path):
     assert infer_engine(str(tmp_path / "d" / "vision")) == "transformers-vision"
     assert (tmp_path / "d" / "chat" / "chat_template.jinja").exists()
     caps = infer_capabilities(str(tmp_path / "d" / "vision"), "transformers-vision")
-    assert caps == {"structured_output": True, "function_calling": True, "thinking": True, "input_modalities": ["text", "image"]}
+    assert caps == {
+        "structured_output": True,
+        "function_calling": True,
+        "thinking": True,
+        "input_modalities": ["text", "image"],
+    }
 
 
 def test_a_bad_catalog_is_reported_without_a_traceback(tmp_path):

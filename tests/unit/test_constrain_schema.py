@@ -369,4 +369,8 @@ def test_upper_case_type_names_in_a_json_schema_are_read_as_json_schema_names():
     }
     checked = check_json_schema(sent, "generationConfig.responseJsonSchema")
     assert checked["type"] == "object"
-    assert {k: v["type"] for k, v in checked["properties"].items()} == {"reasoning": "string", "score": "integer", "type": "string"}
+    assert {k: v["type"] for k, v in checked["properties"].items()} == {
+        "reasoning": "string",
+        "score": "integer",
+        "type": "string",
+    }

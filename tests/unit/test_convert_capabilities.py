@@ -62,15 +62,24 @@ def test_calling_modes_and_allowed_names():
         ({"tools": [{"googleSearch": {}}]}, "googleSearch"),
         ({"tools": [{"codeExecution": {}}]}, "codeExecution"),
         (
-            {"tools": [{"functionDeclarations": DECLS}], "toolConfig": {"functionCallingConfig": {"mode": "ANY", "allowedFunctionNames": []}}},
+            {
+                "tools": [{"functionDeclarations": DECLS}],
+                "toolConfig": {"functionCallingConfig": {"mode": "ANY", "allowedFunctionNames": []}},
+            },
             "is empty",
         ),
         (
-            {"tools": [{"functionDeclarations": DECLS}], "toolConfig": {"functionCallingConfig": {"mode": "ANY", "allowedFunctionNames": ["x"]}}},
+            {
+                "tools": [{"functionDeclarations": DECLS}],
+                "toolConfig": {"functionCallingConfig": {"mode": "ANY", "allowedFunctionNames": ["x"]}},
+            },
             "x not declared",
         ),
         (
-            {"tools": [{"functionDeclarations": DECLS}], "toolConfig": {"functionCallingConfig": {"mode": "SOMETIMES"}}},
+            {
+                "tools": [{"functionDeclarations": DECLS}],
+                "toolConfig": {"functionCallingConfig": {"mode": "SOMETIMES"}},
+            },
             "not a mode",
         ),
     ],

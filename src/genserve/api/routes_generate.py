@@ -16,7 +16,7 @@ from genserve.convert.generate import to_response, to_text_request
 from genserve.core.catalog import ModelEntry
 from genserve.core.services import Services
 from genserve.errors import InvalidArgument, NotFound
-from genserve.schemas.generate import GenerateContentRequest
+from genserve.schemas.generate import GenerateContentRequest, ModalityTokenCount
 from genserve.schemas.tokens import CountTokensRequest, CountTokensResponse
 
 router = APIRouter()
@@ -76,9 +76,11 @@ async def count_tokens(
             raise InvalidArgument("* CountTokensRequest.contents: contents is not specified")
         texts = [content_text(c, f"contents[{i}]", entry) for i, c in enumerate(contents)]
         total = await svc.embedding.count_tokens(entry, texts)
-    elif inner is not None:
+        return CountTokensResponse(total_tokens=total).wire()
+    if inner is not None:
         prompt = to_prompt(inner.contents, inner.system_instruction, entry, "generateContentRequest.contents")
-        total = await svc.generation.count_tokens(entry, prompt, owner_of(request))
     else:
-        total = await svc.generation.count_tokens(entry, to_prompt(body.contents, None, entry), owner_of(request))
-    return CountTokensResponse(total_tokens=total).wire()
+        prompt = to_prompt(body.contents, None, entry)
+    counts = await svc.generation.count_tokens(entry, prompt, owner_of(request))
+    details = [ModalityTokenCount(modality=m, token_count=n) for m, n in counts.items()]
+    return CountTokensResponse(total_tokens=sum(counts.values()), prompt_tokens_details=details).wire()

@@ -25,7 +25,7 @@ class Utf8Guard(LogitsProcessor):
 
     def __init__(self, vocab: list[bytes], vocab_size: int) -> None:
         self._vocab = vocab
-        inside = [i for i, b in enumerate(vocab) if any(_bad_pair(x, y) for x, y in zip(b, b[1:]))]
+        inside = [i for i, b in enumerate(vocab) if any(_bad_pair(x, y) for x, y in zip(b, b[1:], strict=False))]
         self._always = torch.tensor(inside, dtype=torch.long)
         first = torch.zeros(vocab_size, dtype=torch.long)
         first[: len(vocab)] = torch.tensor([b[0] if b else 0 for b in vocab], dtype=torch.long)

@@ -28,7 +28,9 @@ class WireFunctionDeclaration(ProtoModel):
     behavior: str | None = None
 
 
-def to_tool_spec(tools: list[dict[str, Any]] | None, tool_config: dict[str, Any] | None, entry: ModelEntry) -> ToolSpec | None:
+def to_tool_spec(
+    tools: list[dict[str, Any]] | None, tool_config: dict[str, Any] | None, entry: ModelEntry
+) -> ToolSpec | None:
     if not tools:
         return None
     declarations: list[FunctionDeclaration] = []
@@ -80,7 +82,9 @@ _MODES = {m.value: m for m in FunctionCallingMode} | {"MODE_UNSPECIFIED": Functi
 _MODE_NUMBERS = ["MODE_UNSPECIFIED", "AUTO", "ANY", "NONE", "VALIDATED"]
 
 
-def _calling_config(tool_config: dict[str, Any] | None, names: list[str]) -> tuple[FunctionCallingMode, tuple[str, ...]]:
+def _calling_config(
+    tool_config: dict[str, Any] | None, names: list[str]
+) -> tuple[FunctionCallingMode, tuple[str, ...]]:
     config = _get(tool_config or {}, "functionCallingConfig") or {}
     where = "toolConfig.functionCallingConfig"
     raw_mode = _get(config, "mode")

@@ -151,7 +151,9 @@ class GenerationService:
                     parts = [x for x in parts if not (isinstance(x, ReplyText) and x.thought)]
                 if not parts and reason is None:
                     continue
-                yield ResponseChunk([CandidateChunk(event.index, parts, reason)], _copy(usage), request.model, response_id)
+                yield ResponseChunk(
+                    [CandidateChunk(event.index, parts, reason)], _copy(usage), request.model, response_id
+                )
         finally:
             await events.aclose()
 
@@ -170,7 +172,8 @@ class GenerationService:
             sorted(candidates.values(), key=lambda c: c.index), last.usage, request.model, last.response_id
         )
 
-    async def count_tokens(self, entry: ModelEntry, prompt: Prompt, owner: str = "") -> int:
+    async def count_tokens(self, entry: ModelEntry, prompt: Prompt, owner: str = "") -> dict[str, int]:
+        """The prompt's tokens per modality."""
         prompt = await self.resolve_files(entry, prompt, owner)
         engine = await self._engines.get(entry)
         return await engine.count_tokens(prompt)

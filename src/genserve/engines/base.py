@@ -9,8 +9,8 @@ from genserve.core.types import GenerationEvent, Prompt, TextRequest
 
 
 class TextEngine(Protocol):
-    async def count_tokens(self, prompt: Prompt) -> int:
-        """Tokens the prompt takes once rendered through the model's chat template."""
+    async def count_tokens(self, prompt: Prompt) -> dict[str, int]:
+        """Tokens the prompt takes once rendered through the model's chat template, per modality ("TEXT", ...)."""
 
     def generate(self, request: TextRequest, input_token_limit: int) -> AsyncIterator[GenerationEvent]:
         """PromptAccepted first, then TextDelta/CandidateDone events; closing the iterator cancels generation.

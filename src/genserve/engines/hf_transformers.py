@@ -121,11 +121,9 @@ class TransformersTextEngine:
         ids = self.tokenizer(text, add_special_tokens=not self.tokenizer.chat_template)["input_ids"]
         return PreparedPrompt(ids, in_thought=text.rstrip().endswith(self.format.think_open))
 
-    def prompt_ids(self, prompt: Prompt) -> list[int]:
-        return self.prepare(TextRequest("", prompt, _COUNT_ONLY)).ids
-
-    async def count_tokens(self, prompt: Prompt) -> int:
-        return len(await asyncio.to_thread(self.prompt_ids, prompt))
+    async def count_tokens(self, prompt: Prompt) -> dict[str, int]:
+        prepared = await asyncio.to_thread(self.prepare, TextRequest("", prompt, _COUNT_ONLY))
+        return prepared.modality_tokens or {"TEXT": len(prepared.ids)}
 
     # -- generation ---------------------------------------------------------------------------------
 
@@ -186,7 +184,9 @@ class TransformersTextEngine:
         close = self.format.think_close
         return _CandidateStreamer(candidates, self._eos_ids, sampling.max_output_tokens, emit, close, in_thought)
 
-    def _generate(self, prepared: PreparedPrompt, request: TextRequest, cancel: threading.Event, emit: Callable) -> None:
+    def _generate(
+        self, prepared: PreparedPrompt, request: TextRequest, cancel: threading.Event, emit: Callable
+    ) -> None:
         sampling = request.sampling
         n = sampling.candidate_count
         candidates = [CandidateText(self._decode, sampling.stop_sequences) for _ in range(n)]
@@ -198,7 +198,9 @@ class TransformersTextEngine:
         # leave no token at all) and the draw uses the request's own random generator.
         processors = LogitsProcessorList()
         if sampling.presence_penalty or sampling.frequency_penalty:
-            penalty = _PresenceFrequencyPenalty(sampling.presence_penalty, sampling.frequency_penalty, len(prepared.ids))
+            penalty = _PresenceFrequencyPenalty(
+                sampling.presence_penalty, sampling.frequency_penalty, len(prepared.ids)
+            )
             processors.append(penalty)
         grammar = self._grammar_spec(request)
         if grammar is not None:

@@ -109,8 +109,8 @@ class LlamaCppTextEngine:
             text = text[:cut] if text[cut:].startswith(_CONTINUE_TAG) else text[:cut].rstrip()
         return text
 
-    async def count_tokens(self, prompt: Prompt) -> int:
-        return len(await asyncio.to_thread(self.prompt_ids, prompt))
+    async def count_tokens(self, prompt: Prompt) -> dict[str, int]:
+        return {"TEXT": len(await asyncio.to_thread(self.prompt_ids, prompt))}
 
     # -- generation ---------------------------------------------------------------------------------
 

@@ -15,11 +15,11 @@ from typing import Any
 from genserve.core.types import (
     CandidateDone,
     FinishReason,
+    FunctionResult,
     GenerationEvent,
     Prompt,
     PromptAccepted,
     TextDelta,
-    FunctionResult,
     TextRequest,
 )
 from genserve.engines.worker import stream_job
@@ -34,8 +34,8 @@ class ScriptedTextEngine:
         self.fail_after: int | None = options.get("fail_after")
         self._executor = ThreadPoolExecutor(max_workers=1)
 
-    async def count_tokens(self, prompt: Prompt) -> int:
-        return _words(prompt)
+    async def count_tokens(self, prompt: Prompt) -> dict[str, int]:
+        return {"TEXT": _words(prompt)}
 
     def generate(self, request: TextRequest, input_token_limit: int) -> AsyncIterator[GenerationEvent]:
         def job(cancel: threading.Event, emit: Callable[[GenerationEvent], None]) -> None:
