@@ -28,8 +28,17 @@ class Settings(BaseSettings):
     files_quota_bytes: int = 20 * 1024**3  # total per API key
     files_max_count: int = 10_000  # per API key
     files_sweep_interval_s: float = 60.0
+    # Content credentials (C2PA) on generated media: a PEM certificate chain (leaf first) and its private key.
+    # Unset: a local development CA and signing certificate are created under data_dir/provenance on first use.
+    provenance_cert: Path | None = None
+    provenance_key: Path | None = None
+    # Image prompts containing any of these terms (case-insensitive, whole words) are blocked.
+    image_blocklist: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # Weights the loaded models may hold together, in GiB; loading past it unloads the least recently used idle
+    # model first. 0: no limit.
+    model_memory_gib: float = 0.0
 
-    @field_validator("api_keys", mode="before")
+    @field_validator("api_keys", "image_blocklist", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:
         if isinstance(value, str):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
-from typing import Protocol
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any, Protocol
 
+from genserve.core.image_types import ImageRequest, ImageTask
 from genserve.core.types import GenerationEvent, Prompt, TextRequest
 
 
@@ -27,5 +28,28 @@ class EmbeddingEngine(Protocol):
         """One unit-length vector per text, inputs truncated to `max_tokens`."""
 
     async def count_tokens(self, texts: Sequence[str]) -> int: ...
+
+    def close(self) -> None: ...
+
+
+# Called from the engine's thread after each denoising step: (steps done, steps in all).
+StepCallback = Callable[[int, int], None]
+
+
+class ImageEngine(Protocol):
+    # Output width and height must be multiples of this (8 for SD/SDXL, 16 for SD3/FLUX).
+    size_multiple: int
+    # The tasks this pipeline family can run (GENERATE always; EDIT and INPAINT where the weights allow).
+    tasks: frozenset[ImageTask]
+
+    async def count_tokens(self, text: str) -> int:
+        """Tokens the prompt takes in the pipeline's (first) text encoder tokenizer, untruncated."""
+
+    async def generate(self, request: ImageRequest, on_step: StepCallback | None = None) -> list[Any]:
+        """`request.count` PIL RGB images of exactly `request.width` x `request.height`, in one batched
+        pipeline call. Cancelling the awaiting task stops the pipeline at its next step."""
+
+    def memory_bytes(self) -> int:
+        """Bytes of weights held (for the model memory budget)."""
 
     def close(self) -> None: ...
