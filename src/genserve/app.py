@@ -9,16 +9,26 @@ from datetime import datetime
 from fastapi import APIRouter, Depends, FastAPI
 
 from genserve import __version__
-from genserve.api import errors, routes_embed, routes_files, routes_generate, routes_models, routes_upload
+from genserve.api import (
+    errors,
+    routes_embed,
+    routes_files,
+    routes_generate,
+    routes_models,
+    routes_predict,
+    routes_upload,
+)
 from genserve.api.auth import require_api_key
 from genserve.api.body_limit import BodyLimit
-from genserve.api.versions import API_VERSIONS
+from genserve.api.versions import API_VERSIONS, VERTEX_MODEL_PREFIXES, VERTEX_VERSIONS
 from genserve.core.catalog import Catalog
 from genserve.core.embedding import EmbeddingService
 from genserve.core.file_lifecycle import FileLifecycle
 from genserve.core.file_types import FileLimits
 from genserve.core.files import FilesService, utcnow
 from genserve.core.generation import GenerationService
+from genserve.core.image_generation import ImageService, provenance_factory
+from genserve.core.safety import SafetyPolicy
 from genserve.core.services import Services
 from genserve.engines.manager import EngineManager
 from genserve.media.probe import probe_media
@@ -59,16 +69,27 @@ def create_app(settings: Settings, catalog: Catalog, *, clock: Callable[[], date
         catalog=catalog,
         generation=GenerationService(engines, files),
         embedding=EmbeddingService(engines),
+        images=ImageService(
+            engines,
+            provenance_factory(settings.data_dir / "provenance", settings.provenance_cert, settings.provenance_key),
+            SafetyPolicy(settings.image_blocklist),
+        ),
         files=files,
         file_lifecycle=lifecycle,
     )
     errors.install(app)
 
     api = APIRouter(dependencies=[Depends(require_api_key)])
-    for module in (routes_models, routes_generate, routes_embed, routes_files):
+    for module in (routes_models, routes_generate, routes_predict, routes_embed, routes_files):
         api.include_router(module.router)
     for version in API_VERSIONS:
         app.include_router(api, prefix=f"/{version}")
+    vertex = APIRouter(dependencies=[Depends(require_api_key)])
+    for module in (routes_models, routes_generate, routes_predict, routes_embed):
+        vertex.include_router(module.router)
+    for version in VERTEX_VERSIONS:
+        for prefix in VERTEX_MODEL_PREFIXES:
+            app.include_router(vertex, prefix=f"/{version}{prefix}")
     app.include_router(routes_upload.router)  # authenticates itself: chunks carry the upload id instead
 
     @app.get("/health", include_in_schema=False)

@@ -17,12 +17,13 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-Task = Literal["text", "embedding"]
+Task = Literal["text", "embedding", "image"]
 
 # What each task lets clients call; the Model resource reports exactly this.
 GENERATION_METHODS: dict[str, list[str]] = {
     "text": ["generateContent", "streamGenerateContent", "countTokens"],
     "embedding": ["embedContent", "batchEmbedContents", "countTokens"],
+    "image": ["predict"],
 }
 
 # The task each engine serves; engines/registry.py says where each engine's code lives.
@@ -32,6 +33,7 @@ ENGINE_TASKS: dict[str, Task] = {
     "scripted": "text",
     "llamacpp": "text",
     "transformers-embedding": "embedding",
+    "diffusers": "image",
 }
 
 
@@ -68,6 +70,16 @@ class ModelEntry(BaseModel):
     max_media_per_prompt: int = 16
     # Requests running or waiting on this model at once; beyond it, 503 UNAVAILABLE instead of a long wait.
     max_pending_requests: int = 64
+    # Gemini-native image output (output_modalities holds "image"): the catalog entry that renders the images
+    # this text model plans, and whether responseModalities may be ["IMAGE"] alone.
+    image_model: str | None = None
+    image_only_output: bool = False
+    # Image models (Imagen's :predict): images per request, output sizes as a share of Imagen's documented
+    # sizes (a small demo model renders them at 1/8), and the sampleImageSize values offered.
+    max_sample_count: int = 4
+    default_sample_count: int = 4
+    image_scale: float = 1.0
+    image_sizes: list[str] = Field(default_factory=lambda: ["1K", "2K"])
     input_modalities: list[str] = Field(default_factory=lambda: ["text"])
     output_modalities: list[str] = Field(default_factory=lambda: ["text"])
     # Passed to the engine untouched (dtype, device, threads, ...).
@@ -83,6 +95,14 @@ class ModelEntry(BaseModel):
     @model_validator(mode="after")
     def _known_reply_format(self) -> ModelEntry:
         reply_format(self.options.get("reply_format", "hermes"))
+        return self
+
+    @model_validator(mode="after")
+    def _image_settings(self) -> ModelEntry:
+        if not 1 <= self.default_sample_count <= self.max_sample_count:
+            raise ValueError("default_sample_count must be between 1 and max_sample_count")
+        if "image" in self.output_modalities and self.task == "text" and not self.image_model:
+            raise ValueError("a text model with image output needs image_model: the catalog entry that renders")
         return self
 
     @property
@@ -120,6 +140,9 @@ class Catalog:
                 if name in self._by_name:
                     raise ValueError(f"model name '{name}' is used twice in the catalog")
                 self._by_name[name] = entry
+        for entry in entries:
+            if entry.image_model and self._by_name.get(entry.image_model, entry).task != "image":
+                raise ValueError(f"{entry.name}: image_model '{entry.image_model}' is not an image model here")
 
     def names(self) -> list[str]:
         return list(self._by_name)

@@ -9,6 +9,7 @@ from genserve.core.embedding import EmbeddingService
 from genserve.core.file_lifecycle import FileLifecycle
 from genserve.core.files import FilesService
 from genserve.core.generation import GenerationService
+from genserve.core.image_generation import ImageService
 
 
 @dataclass
@@ -16,5 +17,6 @@ class Services:
     catalog: Catalog
     generation: GenerationService
     embedding: EmbeddingService
+    images: ImageService
     files: FilesService
     file_lifecycle: FileLifecycle

@@ -1,0 +1,137 @@
+"""generate_images and image rendering: runs image requests on their engine and stamps every image."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from genserve.core.catalog import ModelEntry
+from genserve.core.image_types import GeneratedImage, GenerateImagesRequest, ImageOutput, ImageRequest, ImageTask
+from genserve.core.safety import PersonGeneration, SafetyPolicy, Verdict
+from genserve.errors import ApiError, InvalidArgument, ResourceExhausted, Unavailable
+from genserve.media.aspect import IMAGEN_SIZES, output_size, size_like
+
+log = logging.getLogger(__name__)
+
+
+class Stamper(Protocol):
+    """Provenance: watermark, encode and sign one picture (genserve.provenance.Provenance)."""
+
+    def stamp_image(self, image: Any, *, mime: str = ..., quality: int | None = ..., model: str = ...) -> bytes: ...
+
+
+class EngineProvider(Protocol):
+    async def get(self, entry: ModelEntry) -> Any: ...
+
+
+class ImageService:
+    def __init__(self, engines: EngineProvider, stamper: Callable[[], Stamper], safety: SafetyPolicy) -> None:
+        self._engines = engines
+        self._stamper = stamper  # built on first use: its libraries load only when images are made
+        self.safety = safety
+
+    def screen(self, prompt: str, person_generation: PersonGeneration | None) -> Verdict | None:
+        return self.safety.check(prompt, person_generation)
+
+    async def generate_images(self, entry: ModelEntry, request: GenerateImagesRequest) -> list[GeneratedImage]:
+        await self.check_prompt(entry, request.prompt, "instances[0].prompt")
+        verdict = self.screen(request.prompt, request.person_generation)
+        if verdict is not None:
+            log.info("image prompt for %s blocked: %s", entry.name, verdict.message)
+            # Imagen answers a blocked prompt with filtered predictions, reported only when asked for.
+            return [GeneratedImage(rai_filtered_reason=verdict.message)] if request.include_rai_reason else []
+        engine = await self._engines.get(entry)
+        if request.task is ImageTask.GENERATE:
+            width, height = self.size_for(entry, engine, request.aspect_ratio, request.image_size)
+            image, mask = None, None
+        else:
+            width, height, image, mask = self._edit_inputs(entry, engine, request)
+        job = ImageRequest(
+            prompt=request.prompt,
+            width=width,
+            height=height,
+            count=request.count,
+            task=request.task,
+            negative_prompt=request.negative_prompt,
+            guidance_scale=request.guidance_scale,
+            seed=request.seed,
+            image=image,
+            mask=mask,
+        )
+        encoded = await self.render(entry, job, request.output)
+        return [GeneratedImage(request.output.mime_type, data) for data in encoded]
+
+    async def check_prompt(self, entry: ModelEntry, prompt: str, where: str) -> None:
+        engine = await self._engines.get(entry)
+        tokens = await engine.count_tokens(prompt)
+        if tokens > entry.input_token_limit:
+            raise InvalidArgument(
+                f"{where}: the prompt is {tokens} tokens long; model '{entry.name}' accepts at most "
+                f"{entry.input_token_limit}. Shorten the prompt."
+            )
+
+    def size_for(self, entry: ModelEntry, engine: Any, aspect_ratio: str, image_size: str = "1K") -> tuple[int, int]:
+        return output_size(aspect_ratio, image_size, entry.image_scale, engine.size_multiple, "parameters")
+
+    def edit_size(self, entry: ModelEntry, engine: Any, image: Any, aspect_ratio: str | None) -> tuple[int, int]:
+        """An edit keeps the source's aspect ratio unless one is asked for, at the model's 1K scale."""
+        if aspect_ratio:
+            return self.size_for(entry, engine, aspect_ratio)
+        longest = max(IMAGEN_SIZES["1:1"]) * entry.image_scale
+        return size_like(image.width, image.height, int(longest), engine.size_multiple)
+
+    def _edit_inputs(self, entry: ModelEntry, engine: Any, request: GenerateImagesRequest) -> tuple:
+        from PIL import Image
+
+        width, height = self.edit_size(entry, engine, request.image, None)
+        image = request.image.resize((width, height), Image.Resampling.LANCZOS)
+        mask = request.mask.resize((width, height), Image.Resampling.NEAREST) if request.mask is not None else None
+        return width, height, image, mask
+
+    async def render(self, entry: ModelEntry, job: ImageRequest, output: ImageOutput) -> list[bytes]:
+        """Run one pipeline call and return its images encoded, watermarked and signed."""
+        engine = await self._engines.get(entry)
+        if job.task not in engine.tasks:
+            can = ", ".join(sorted(t.value for t in engine.tasks))
+            raise InvalidArgument(f"model '{entry.name}' cannot {job.task.value} images; it can: {can}")
+        try:
+            pictures = await engine.generate(job)
+        except ApiError:
+            raise
+        except MemoryError as exc:
+            raise ResourceExhausted(f"Not enough memory to generate these images on '{entry.name}': {exc}") from exc
+        except RuntimeError as exc:
+            if "out of memory" in str(exc).lower():
+                raise ResourceExhausted(f"Not enough memory to generate these images on '{entry.name}'.") from exc
+            raise
+        stamper = self._stamper()
+
+        def stamp() -> list[bytes]:
+            return [
+                stamper.stamp_image(p, mime=output.mime_type, quality=output.quality, model=entry.name)
+                for p in pictures
+            ]
+
+        return await asyncio.to_thread(stamp)
+
+
+def provenance_factory(directory: Any, cert: Any, key: Any) -> Callable[[], Stamper]:
+    """A cached constructor of the provenance stamper; a missing extra is a clear 503, not a crash."""
+    made: list[Stamper] = []
+
+    def get() -> Stamper:
+        if not made:
+            try:
+                from genserve.provenance import Provenance
+            except ImportError as exc:
+                raise Unavailable(
+                    f"Generated images carry provenance, which needs packages that are not installed ({exc.name}): "
+                    "pip install 'genserve[image]'"
+                ) from exc
+            made.append(Provenance(directory, cert, key))
+        return made[0]
+
+    return get
+
