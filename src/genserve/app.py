@@ -51,7 +51,7 @@ def create_files(settings: Settings, clock: Callable[[], datetime] = utcnow) -> 
 
 
 def create_app(settings: Settings, catalog: Catalog, *, clock: Callable[[], datetime] = utcnow) -> FastAPI:
-    engines = EngineManager()
+    engines = EngineManager(int(settings.model_memory_gib * 1024**3))
     files = create_files(settings, clock)
     lifecycle = FileLifecycle(files, probe_media, settings.files_sweep_interval_s)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 from genserve.core.catalog import ModelEntry
 from genserve.core.generation import EngineProvider
@@ -15,7 +16,10 @@ class EmbeddingService:
         self._engines = engines
 
     async def embed_content(self, entry: ModelEntry, requests: list[EmbedRequest]) -> list[list[float]]:
-        engine = await self._engines.get(entry)
+        async with self._engines.lease(entry) as engine:
+            return await self._embed(engine, entry, requests)
+
+    async def _embed(self, engine: Any, entry: ModelEntry, requests: list[EmbedRequest]) -> list[list[float]]:
         for i, request in enumerate(requests):
             dim = request.output_dimensionality
             if dim is not None and not 1 <= dim <= engine.dimension:
@@ -28,8 +32,8 @@ class EmbeddingService:
         return [_truncate(v, r.output_dimensionality) for v, r in zip(vectors, requests, strict=True)]
 
     async def count_tokens(self, entry: ModelEntry, texts: list[str]) -> int:
-        engine = await self._engines.get(entry)
-        return await engine.count_tokens(texts)
+        async with self._engines.lease(entry) as engine:
+            return await engine.count_tokens(texts)
 
 
 def _with_title(request: EmbedRequest) -> str:

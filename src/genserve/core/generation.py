@@ -7,6 +7,7 @@ import dataclasses
 import secrets
 from collections import Counter
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
 from genserve.core.catalog import ModelEntry
@@ -45,7 +46,8 @@ def _copy(usage: Usage) -> Usage:
 
 
 class EngineProvider(Protocol):
-    async def get(self, entry: ModelEntry) -> Any: ...
+    def lease(self, entry: ModelEntry) -> AbstractAsyncContextManager[Any]:
+        """The entry's engine, loaded if needed and kept loaded while the block runs."""
 
 
 def new_response_id() -> str:
@@ -110,7 +112,11 @@ class GenerationService:
 
     async def _stream(self, entry: ModelEntry, request: TextRequest, owner: str) -> AsyncIterator[ResponseChunk]:
         request = dataclasses.replace(request, prompt=await self.resolve_files(entry, request.prompt, owner))
-        engine = await self._engines.get(entry)
+        async with self._engines.lease(entry) as engine:
+            async for chunk in self._run(engine, entry, request):
+                yield chunk
+
+    async def _run(self, engine: Any, entry: ModelEntry, request: TextRequest) -> AsyncIterator[ResponseChunk]:
         usage = Usage()
         response_id = new_response_id()
         thinking = request.thinking
@@ -175,5 +181,5 @@ class GenerationService:
     async def count_tokens(self, entry: ModelEntry, prompt: Prompt, owner: str = "") -> dict[str, int]:
         """The prompt's tokens per modality."""
         prompt = await self.resolve_files(entry, prompt, owner)
-        engine = await self._engines.get(entry)
-        return await engine.count_tokens(prompt)
+        async with self._engines.lease(entry) as engine:
+            return await engine.count_tokens(prompt)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from genserve.core.catalog import ModelEntry
+from genserve.core.generation import EngineProvider
 from genserve.core.image_types import GeneratedImage, GenerateImagesRequest, ImageOutput, ImageRequest, ImageTask
 from genserve.core.safety import PersonGeneration, SafetyPolicy, Verdict
 from genserve.errors import ApiError, InvalidArgument, ResourceExhausted, Unavailable
@@ -22,10 +23,6 @@ class Stamper(Protocol):
     def stamp_image(self, image: Any, *, mime: str = ..., quality: int | None = ..., model: str = ...) -> bytes: ...
 
 
-class EngineProvider(Protocol):
-    async def get(self, entry: ModelEntry) -> Any: ...
-
-
 class ImageService:
     def __init__(self, engines: EngineProvider, stamper: Callable[[], Stamper], safety: SafetyPolicy) -> None:
         self._engines = engines
@@ -36,19 +33,23 @@ class ImageService:
         return self.safety.check(prompt, person_generation)
 
     async def generate_images(self, entry: ModelEntry, request: GenerateImagesRequest) -> list[GeneratedImage]:
-        await self.check_prompt(entry, request.prompt, "instances[0].prompt")
-        verdict = self.screen(request.prompt, request.person_generation)
-        if verdict is not None:
-            log.info("image prompt for %s blocked: %s", entry.name, verdict.message)
-            # Imagen answers a blocked prompt with filtered predictions, reported only when asked for.
-            return [GeneratedImage(rai_filtered_reason=verdict.message)] if request.include_rai_reason else []
-        engine = await self._engines.get(entry)
+        async with self._engines.lease(entry) as engine:
+            await self.check_prompt(engine, entry, request.prompt, "instances[0].prompt")
+            verdict = self.screen(request.prompt, request.person_generation)
+            if verdict is not None:
+                log.info("image prompt for %s blocked: %s", entry.name, verdict.message)
+                # Imagen answers a blocked prompt with filtered predictions, reported only when asked for.
+                return [GeneratedImage(rai_filtered_reason=verdict.message)] if request.include_rai_reason else []
+            encoded = await self.render(engine, entry, self._job(engine, entry, request), request.output)
+        return [GeneratedImage(request.output.mime_type, data) for data in encoded]
+
+    def _job(self, engine: Any, entry: ModelEntry, request: GenerateImagesRequest) -> ImageRequest:
         if request.task is ImageTask.GENERATE:
             width, height = self.size_for(entry, engine, request.aspect_ratio, request.image_size)
             image, mask = None, None
         else:
             width, height, image, mask = self._edit_inputs(entry, engine, request)
-        job = ImageRequest(
+        return ImageRequest(
             prompt=request.prompt,
             width=width,
             height=height,
@@ -60,11 +61,8 @@ class ImageService:
             image=image,
             mask=mask,
         )
-        encoded = await self.render(entry, job, request.output)
-        return [GeneratedImage(request.output.mime_type, data) for data in encoded]
 
-    async def check_prompt(self, entry: ModelEntry, prompt: str, where: str) -> None:
-        engine = await self._engines.get(entry)
+    async def check_prompt(self, engine: Any, entry: ModelEntry, prompt: str, where: str) -> None:
         tokens = await engine.count_tokens(prompt)
         if tokens > entry.input_token_limit:
             raise InvalidArgument(
@@ -90,9 +88,8 @@ class ImageService:
         mask = request.mask.resize((width, height), Image.Resampling.NEAREST) if request.mask is not None else None
         return width, height, image, mask
 
-    async def render(self, entry: ModelEntry, job: ImageRequest, output: ImageOutput) -> list[bytes]:
-        """Run one pipeline call and return its images encoded, watermarked and signed."""
-        engine = await self._engines.get(entry)
+    async def render(self, engine: Any, entry: ModelEntry, job: ImageRequest, output: ImageOutput) -> list[bytes]:
+        """Run one pipeline call on a leased engine and return its images encoded, watermarked and signed."""
         if job.task not in engine.tasks:
             can = ", ".join(sorted(t.value for t in engine.tasks))
             raise InvalidArgument(f"model '{entry.name}' cannot {job.task.value} images; it can: {can}")

@@ -1,9 +1,16 @@
-"""Loads each catalog entry's engine once, on first use, and shares it between the entry's names."""
+"""Loads each catalog entry's engine on first use, shares it between the entry's names, and keeps the
+loaded models within a memory budget by unloading the least recently used idle one."""
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
+import time
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from genserve.core.catalog import ModelEntry
@@ -11,32 +18,90 @@ from genserve.engines.registry import engine_class
 from genserve.errors import ApiError, Unavailable
 
 log = logging.getLogger(__name__)
+_WEIGHT_SUFFIXES = (".safetensors", ".bin", ".gguf", ".pt", ".pth")
+
+
+def weights_on_disk(path: str) -> int:
+    """Bytes of weight files under a local checkpoint (0 for a hub id): the estimate before loading."""
+    root = Path(path)
+    if root.is_file():
+        return root.stat().st_size
+    if not root.is_dir():
+        return 0
+    return sum(f.stat().st_size for f in root.rglob("*") if f.suffix in _WEIGHT_SUFFIXES and f.is_file())
 
 
 class EngineManager:
-    def __init__(self) -> None:
+    def __init__(self, memory_budget_bytes: int = 0) -> None:
+        self.budget = memory_budget_bytes  # 0: no limit
         self._engines: dict[str, Any] = {}
+        self._sizes: dict[str, int] = {}
+        self._last_used: dict[str, float] = {}
+        self._busy: Counter[str] = Counter()
         self._locks: dict[str, asyncio.Lock] = {}
+        self._load_lock = asyncio.Lock()  # one load (and eviction decision) at a time
+
+    def loaded(self) -> list[str]:
+        return list(self._engines)
 
     async def get(self, entry: ModelEntry) -> Any:
+        """The entry's engine, loaded if needed. Hold a `lease` instead for work that outlasts one call."""
+        self._last_used[entry.name] = time.monotonic()
         engine = self._engines.get(entry.name)
         if engine is not None:
             return engine
         lock = self._locks.setdefault(entry.name, asyncio.Lock())
         async with lock:
             if entry.name not in self._engines:
-                log.info("loading %s (%s) from %s", entry.name, entry.engine, entry.path)
-                cls = engine_class(entry.engine)
-                try:
-                    self._engines[entry.name] = await asyncio.to_thread(cls, entry.path, entry.options)
-                except ApiError:
-                    raise
-                except Exception as exc:
-                    log.exception("could not load %s", entry.name)
-                    raise Unavailable(f"Model '{entry.name}' could not be loaded from {entry.path}: {exc}") from exc
+                await self._load(entry)
         return self._engines[entry.name]
 
-    def close(self) -> None:
-        for engine in self._engines.values():
+    @asynccontextmanager
+    async def lease(self, entry: ModelEntry) -> AsyncIterator[Any]:
+        """The engine, kept loaded (never evicted) until the block ends."""
+        self._busy[entry.name] += 1
+        try:
+            yield await self.get(entry)
+        finally:
+            self._busy[entry.name] -= 1
+            self._last_used[entry.name] = time.monotonic()
+
+    async def _load(self, entry: ModelEntry) -> None:
+        async with self._load_lock:
+            if self.budget:
+                self._make_room(entry, await asyncio.to_thread(weights_on_disk, entry.path))
+            log.info("loading %s (%s) from %s", entry.name, entry.engine, entry.path)
+            cls = engine_class(entry.engine)
+            try:
+                engine = await asyncio.to_thread(cls, entry.path, entry.options)
+            except ApiError:
+                raise
+            except Exception as exc:
+                log.exception("could not load %s", entry.name)
+                raise Unavailable(f"Model '{entry.name}' could not be loaded from {entry.path}: {exc}") from exc
+            measure = getattr(engine, "memory_bytes", None)
+            self._sizes[entry.name] = measure() if measure else await asyncio.to_thread(weights_on_disk, entry.path)
+            self._engines[entry.name] = engine
+
+    def _make_room(self, entry: ModelEntry, needed: int) -> None:
+        """Unload idle models, least recently used first, until `needed` more bytes fit the budget. Busy
+        models stay: a request never fails because another one is resident, the budget is exceeded instead."""
+        while sum(self._sizes.values()) + needed > self.budget:
+            idle = [name for name in self._engines if not self._busy[name] and name != entry.name]
+            if not idle:
+                log.warning("loading %s exceeds the model memory budget: every loaded model is busy", entry.name)
+                return
+            self.unload(min(idle, key=lambda name: self._last_used.get(name, 0.0)))
+
+    def unload(self, name: str) -> None:
+        engine = self._engines.pop(name, None)
+        self._sizes.pop(name, None)
+        if engine is not None:
+            log.info("unloading %s to stay within the model memory budget", name)
             engine.close()
-        self._engines.clear()
+            del engine
+            gc.collect()
+
+    def close(self) -> None:
+        for name in list(self._engines):
+            self.unload(name)
