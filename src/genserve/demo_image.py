@@ -1,0 +1,128 @@
+"""Tiny random diffusers pipelines in the standard `model_index.json` layout, built offline in about a second.
+
+Like the demo text models, nothing is downloaded: the CLIP tokenizer's byte-level vocabulary and merges are
+generated here, every network is randomly initialised from a fixed seed, and the pipeline is written with
+`save_pretrained`, so the server loads it through `DiffusionPipeline.from_pretrained` like a real checkpoint.
+The images are noise-like; what is real is every code path and every shape."""
+
+from __future__ import annotations
+
+import string
+from pathlib import Path
+
+SD_DIR, PIX2PIX_DIR, KONTEXT_DIR = "image-sd", "image-pix2pix", "image-kontext"
+TEXT_WIDTH = 32  # the text encoders' hidden size, which is the UNet's cross-attention width
+CLIP_MAX_TOKENS = 77  # as in every Stable Diffusion checkpoint: long prompts are truncated for conditioning
+
+
+def _byte_alphabet() -> list[str]:
+    """The 256 printable stand-ins for bytes that byte-level BPE (GPT-2, CLIP) uses."""
+    from tokenizers import pre_tokenizers
+
+    return sorted(pre_tokenizers.ByteLevel.alphabet())
+
+
+def build_clip_tokenizer():
+    """A CLIP tokenizer over every byte, with merges for the lowercase letter pairs so words take fewer tokens."""
+    from transformers import CLIPTokenizer
+
+    alphabet = _byte_alphabet()
+    tokens = ["<|startoftext|>", "<|endoftext|>", *alphabet, *(c + "</w>" for c in alphabet)]
+    pairs = [(a, b) for a in string.ascii_lowercase for b in string.ascii_lowercase]
+    tokens += [a + b for a, b in pairs]
+    vocab = {token: i for i, token in enumerate(tokens)}
+    return CLIPTokenizer(vocab=vocab, merges=pairs, model_max_length=CLIP_MAX_TOKENS)
+
+
+def _clip_text_model(tokenizer):
+    from transformers import CLIPTextConfig, CLIPTextModel
+
+    config = CLIPTextConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=TEXT_WIDTH,
+        intermediate_size=64,
+        num_hidden_layers=2,
+        num_attention_heads=4,
+        max_position_embeddings=CLIP_MAX_TOKENS,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+    return CLIPTextModel(config).eval()
+
+
+def _sd_unet(in_channels: int):
+    from diffusers import UNet2DConditionModel
+
+    return UNet2DConditionModel(
+        sample_size=16,  # 128 px at the VAE's factor 8: only a default, the engine always passes a size
+        in_channels=in_channels,
+        out_channels=4,
+        block_out_channels=(16, 32),
+        layers_per_block=1,
+        norm_num_groups=8,
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+        cross_attention_dim=TEXT_WIDTH,
+        attention_head_dim=4,
+    )
+
+
+def _sd_vae():
+    from diffusers import AutoencoderKL
+
+    # Four levels, as in real Stable Diffusion: vae_scale_factor 2 ** (4 - 1) = 8.
+    return AutoencoderKL(
+        in_channels=3,
+        out_channels=3,
+        latent_channels=4,
+        block_out_channels=(8, 16, 16, 16),
+        down_block_types=("DownEncoderBlock2D",) * 4,
+        up_block_types=("UpDecoderBlock2D",) * 4,
+        layers_per_block=1,
+        norm_num_groups=8,
+        sample_size=128,
+    )
+
+
+def _sd_components(unet_in_channels: int, seed: int) -> dict:
+    import torch
+    from diffusers import EulerDiscreteScheduler
+
+    torch.manual_seed(seed)  # the same bytes on every build: tests and demos are reproducible
+    tokenizer = build_clip_tokenizer()
+    return {
+        "unet": _sd_unet(unet_in_channels),
+        "vae": _sd_vae(),
+        "text_encoder": _clip_text_model(tokenizer),
+        "tokenizer": tokenizer,
+        "scheduler": EulerDiscreteScheduler(
+            beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", steps_offset=1
+        ),
+    }
+
+
+def build_sd_pipeline(target: Path) -> None:
+    """A Stable Diffusion 1.x layout; image-to-image and inpainting come from it with `from_pipe`."""
+    from diffusers import StableDiffusionPipeline
+
+    pipe = StableDiffusionPipeline(
+        **_sd_components(unet_in_channels=4, seed=10),
+        safety_checker=None,
+        feature_extractor=None,
+        requires_safety_checker=False,
+    )
+    pipe.save_pretrained(target)
+
+
+def build_instruct_pix2pix_pipeline(target: Path) -> None:
+    """InstructPix2Pix: the UNet reads 8 channels, the noisy latents and the latents of the image to edit."""
+    from diffusers import StableDiffusionInstructPix2PixPipeline
+
+    pipe = StableDiffusionInstructPix2PixPipeline(
+        **_sd_components(unet_in_channels=8, seed=11),
+        safety_checker=None,
+        feature_extractor=None,
+        requires_safety_checker=False,
+    )
+    pipe.save_pretrained(target)
