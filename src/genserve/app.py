@@ -27,6 +27,7 @@ from genserve.core.file_lifecycle import FileLifecycle
 from genserve.core.file_types import FileLimits
 from genserve.core.files import FilesService, utcnow
 from genserve.core.generation import GenerationService
+from genserve.core.illustrator import Illustrator
 from genserve.core.image_generation import ImageService, provenance_factory
 from genserve.core.safety import SafetyPolicy
 from genserve.core.services import Services
@@ -65,15 +66,15 @@ def create_app(settings: Settings, catalog: Catalog, *, clock: Callable[[], date
     app = FastAPI(title="genserve", version=__version__, lifespan=lifespan, docs_url="/docs", redoc_url=None)
     app.state.settings = settings
     app.state.engines = engines  # for health and test introspection; routes go through the services
+    generation = GenerationService(engines, files)
+    provenance = provenance_factory(settings.data_dir / "provenance", settings.provenance_cert, settings.provenance_key)
+    images = ImageService(engines, provenance, SafetyPolicy(settings.image_blocklist))
+    generation.illustrator = Illustrator(generation, images, catalog)
     app.state.services = Services(
         catalog=catalog,
-        generation=GenerationService(engines, files),
+        generation=generation,
         embedding=EmbeddingService(engines),
-        images=ImageService(
-            engines,
-            provenance_factory(settings.data_dir / "provenance", settings.provenance_cert, settings.provenance_key),
-            SafetyPolicy(settings.image_blocklist),
-        ),
+        images=images,
         files=files,
         file_lifecycle=lifecycle,
     )

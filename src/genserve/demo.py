@@ -11,10 +11,11 @@ import sysconfig
 from pathlib import Path
 
 from genserve.core.catalog import Catalog, ModelEntry
+from genserve.demo_image import build_sd_pipeline
 from genserve.demo_vlm import build_vlm
 
-DEMO_VERSION = "2"
-CHAT_DIR, VISION_DIR, EMBEDDING_DIR = "chat", "vision", "embedding"
+DEMO_VERSION = "3"
+CHAT_DIR, VISION_DIR, EMBEDDING_DIR, IMAGE_DIR = "chat", "vision", "embedding", "image"
 
 # ChatML as Qwen3-style instruct models write it, with their conventions for tools (declarations as JSON in
 # the system turn, calls in <tool_call> tags, results in <tool_response> tags), reasoning (the reply opens
@@ -83,6 +84,19 @@ THINKING_PRO_ALIASES = [
     "gemini-3.1-pro-preview-customtools",
 ]
 EMBEDDING_ALIASES = ["gemini-embedding-001", "text-embedding-004", "embedding-001"]
+IMAGEN_ALIASES = [
+    "imagen-3.0-generate-002",
+    "imagen-3.0-generate-001",
+    "imagen-3.0-fast-generate-001",
+    "imagen-4.0-generate-preview-06-06",
+    "imagen-4.0-generate-001",
+    "imagen-4.0-fast-generate-001",
+    "imagen-3.0-capability-001",  # edit_image (Vertex)
+]
+IMAGEN_ULTRA_ALIASES = ["imagen-4.0-ultra-generate-preview-06-06", "imagen-4.0-ultra-generate-001"]
+# Gemini-native image output; the first model family cannot answer with images alone, the second can.
+IMAGE_CHAT_ALIASES = ["gemini-2.0-flash-preview-image-generation", "gemini-2.0-flash-exp-image-generation"]
+IMAGE_CHAT_ONLY_ALIASES = ["gemini-2.5-flash-image", "gemini-2.5-flash-image-preview", "gemini-3-pro-image-preview"]
 
 
 def _training_text(limit_bytes: int = 3_000_000) -> list[str]:
@@ -182,6 +196,7 @@ def write_demo_models(target: Path) -> Path:
     build_chat_model(target / CHAT_DIR, tokenizer)
     build_vlm(target / VISION_DIR, tokenizer, CHAT_TEMPLATE)
     build_embedding_model(target / EMBEDDING_DIR, tokenizer)
+    build_sd_pipeline(target / IMAGE_DIR)
     marker.write_text(json.dumps({"version": DEMO_VERSION}))
     return target
 
@@ -198,6 +213,24 @@ def demo_catalog(models_dir: Path) -> Catalog:
     vision["input_modalities"] = ["text", "image"]
     # A random model rarely closes its thought by itself: a small default budget leaves room for an answer.
     thinking = {"thinking": True, "default_thinking_budget": 32, "max_thinking_budget": 24576}
+    # Imagen's documented sizes at 1/8 (1:1 is 128x128) and two denoising steps: a request takes well under a second.
+    imagen = {
+        "engine": "diffusers",
+        "path": str(models_dir / IMAGE_DIR),
+        "input_token_limit": 480,
+        "output_token_limit": 1,
+        "image_scale": 0.125,
+        "input_modalities": ["text", "image"],
+        "output_modalities": ["image"],
+        "options": {"steps": 2, "dtype": "float32"},
+    }
+    # The vision model plans text and pictures (short passages: its output is random); the Imagen model draws.
+    image_chat = {
+        **vision,
+        "output_modalities": ["text", "image"],
+        "image_model": "genserve-demo-imagen",
+        "options": {**chat["options"], "image_plan": {"max_images": 3, "text_chars": 80, "image_chars": 60}},
+    }
     return Catalog(
         [
             ModelEntry(
@@ -236,6 +269,37 @@ def demo_catalog(models_dir: Path) -> Catalog:
                     "default_thinking_budget": 128,
                     "max_thinking_budget": 32768,
                 },
+            ),
+            ModelEntry(
+                name="genserve-demo-imagen",
+                aliases=IMAGEN_ALIASES,
+                display_name="genserve demo Imagen (random weights)",
+                description="A tiny randomly initialised Stable Diffusion pipeline: draws noise at Imagen's sizes / 8.",
+                **imagen,
+            ),
+            ModelEntry(
+                name="genserve-demo-imagen-ultra",
+                aliases=IMAGEN_ULTRA_ALIASES,
+                display_name="genserve demo Imagen Ultra (random weights)",
+                description="The demo Imagen model as a single-image tier.",
+                max_sample_count=1,
+                default_sample_count=1,
+                **imagen,
+            ),
+            ModelEntry(
+                name="genserve-demo-image-chat",
+                aliases=IMAGE_CHAT_ALIASES,
+                display_name="genserve demo image generation (random weights)",
+                description="Answers with text and images: the demo vision model plans, the demo Imagen model draws.",
+                **image_chat,
+            ),
+            ModelEntry(
+                name="genserve-demo-image-chat-only",
+                aliases=IMAGE_CHAT_ONLY_ALIASES,
+                display_name="genserve demo image generation, image-only allowed (random weights)",
+                description="As genserve-demo-image-chat, and responseModalities may be IMAGE alone.",
+                image_only_output=True,
+                **image_chat,
             ),
             ModelEntry(
                 name="genserve-demo-embedding",

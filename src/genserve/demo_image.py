@@ -126,3 +126,63 @@ def build_instruct_pix2pix_pipeline(target: Path) -> None:
         requires_safety_checker=False,
     )
     pipe.save_pretrained(target)
+
+
+def build_t5_tokenizer():
+    """A T5 (Unigram) tokenizer over printable ASCII, with word-initial pieces and lowercase letter pairs."""
+    from transformers import T5Tokenizer
+
+    chars = [c for c in string.printable if not c.isspace()]
+    pieces = [("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0), ("▁", -2.0)]
+    pieces += [(c, -5.0) for c in chars] + [("▁" + c, -4.0) for c in chars]
+    pieces += [(a + b, -6.0) for a in string.ascii_lowercase for b in string.ascii_lowercase]
+    return T5Tokenizer(vocab=pieces, extra_ids=0)
+
+
+def build_flux_kontext_pipeline(target: Path) -> None:
+    """FLUX.1 Kontext: a rectified-flow transformer that edits by instruction (and draws without an image).
+
+    Its latents are packed in 2x2 patches, so sizes are multiples of 16, not 8."""
+    import torch
+    from diffusers import AutoencoderKL, FlowMatchEulerDiscreteScheduler, FluxKontextPipeline, FluxTransformer2DModel
+    from transformers import T5Config, T5EncoderModel
+
+    torch.manual_seed(12)
+    clip_tokenizer, t5_tokenizer = build_clip_tokenizer(), build_t5_tokenizer()
+    t5 = T5Config(vocab_size=len(t5_tokenizer), d_model=TEXT_WIDTH, d_kv=8, d_ff=64, num_layers=2, num_heads=4)
+    transformer = FluxTransformer2DModel(
+        patch_size=1,
+        in_channels=64,  # 16 latent channels x a 2x2 patch
+        num_layers=1,
+        num_single_layers=1,
+        attention_head_dim=16,
+        num_attention_heads=2,
+        joint_attention_dim=TEXT_WIDTH,  # the T5 width
+        pooled_projection_dim=TEXT_WIDTH,  # the CLIP width
+        guidance_embeds=True,  # guidance-distilled, as FLUX.1-dev and Kontext are
+        axes_dims_rope=(4, 6, 6),  # sums to attention_head_dim
+    )
+    vae = AutoencoderKL(
+        in_channels=3,
+        out_channels=3,
+        latent_channels=16,
+        block_out_channels=(8, 16, 16, 16),
+        down_block_types=("DownEncoderBlock2D",) * 4,
+        up_block_types=("UpDecoderBlock2D",) * 4,
+        layers_per_block=1,
+        norm_num_groups=8,
+        use_quant_conv=False,
+        use_post_quant_conv=False,
+        shift_factor=0.0609,
+        scaling_factor=1.5035,
+    )
+    pipe = FluxKontextPipeline(
+        transformer=transformer,
+        vae=vae,
+        text_encoder=_clip_text_model(clip_tokenizer),
+        tokenizer=clip_tokenizer,
+        text_encoder_2=T5EncoderModel(t5).eval(),
+        tokenizer_2=t5_tokenizer,
+        scheduler=FlowMatchEulerDiscreteScheduler(use_dynamic_shifting=True),
+    )
+    pipe.save_pretrained(target)

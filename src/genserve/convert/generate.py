@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from genserve.constrain.schema import check_json_schema, enum_values, openapi_to_json_schema
 from genserve.convert.contents import to_prompt
+from genserve.convert.predict import to_person_generation
 from genserve.convert.tools import check_calls, to_tool_spec
 from genserve.core.catalog import ModelEntry
 from genserve.core.types import (
     FunctionCallingMode,
+    ImageReply,
+    ReplyImage,
     ReplyPart,
     ReplyText,
     ResponseChunk,
@@ -17,13 +20,16 @@ from genserve.core.types import (
     ThinkingParams,
 )
 from genserve.errors import InvalidArgument
-from genserve.schemas.content import Content, FunctionCall, Part
+from genserve.media.aspect import IMAGE_SIZE_FACTORS, IMAGEN_SIZES
+from genserve.schemas.content import Blob, Content, FunctionCall, Part
 from genserve.schemas.generate import (
     Candidate,
     GenerateContentRequest,
     GenerateContentResponse,
     GenerationConfig,
+    ImageConfig,
     ModalityTokenCount,
+    PromptFeedback,
     UsageMetadata,
 )
 
@@ -50,13 +56,52 @@ def to_text_request(body: GenerateContentRequest, entry: ModelEntry, model: str)
             "toolConfig.functionCallingConfig.mode: ANY forces a function call, which cannot also be a "
             "structured response; use mode AUTO with responseMimeType, or drop responseMimeType"
         )
+    image_reply = to_image_reply(config, entry, model)
+    if image_reply is not None and (response_format is not None or (tools is not None and tools.callable)):
+        raise InvalidArgument(
+            "generationConfig.responseModalities: image output cannot be combined with function calling or a "
+            "structured (JSON) response; ask for TEXT only, or leave the tools and responseMimeType out"
+        )
+    sampling = to_sampling(config, entry)
+    if image_reply is not None and sampling.candidate_count > 1:
+        raise InvalidArgument("generationConfig.candidateCount: image output gives one candidate; leave it at 1")
     return TextRequest(
         model=model,
         prompt=prompt,
-        sampling=to_sampling(config, entry),
+        sampling=sampling,
         tools=tools,
         response_format=response_format,
         thinking=to_thinking(config, entry),
+        image_reply=image_reply,
+    )
+
+
+def to_image_reply(c: GenerationConfig, entry: ModelEntry, model: str) -> ImageReply | None:
+    """responseModalities with IMAGE (checked against the model's output modalities already)."""
+    modalities = {m.name for m in c.response_modalities or ()}
+    if "IMAGE" not in modalities:
+        if c.image_config is not None and (c.image_config.aspect_ratio or c.image_config.image_size):
+            raise InvalidArgument("generationConfig.imageConfig: set responseModalities to include IMAGE")
+        return None
+    if "TEXT" not in modalities and not entry.image_only_output:
+        raise InvalidArgument(
+            f"generationConfig.responseModalities: model '{model}' does not support image-only output; "
+            "use [\"TEXT\", \"IMAGE\"]"
+        )
+    config = c.image_config or ImageConfig()
+    where = "generationConfig.imageConfig"
+    if config.aspect_ratio is not None and config.aspect_ratio not in IMAGEN_SIZES:
+        raise InvalidArgument(
+            f"{where}.aspectRatio: '{config.aspect_ratio}' is not supported; use one of {', '.join(IMAGEN_SIZES)}"
+        )
+    size = (config.image_size or "1K").upper()
+    if size not in IMAGE_SIZE_FACTORS:
+        raise InvalidArgument(f"{where}.imageSize: '{config.image_size}' is not supported; use 1K or 2K")
+    return ImageReply(
+        text="TEXT" in modalities,
+        aspect_ratio=config.aspect_ratio,
+        image_size=size,
+        person_generation=to_person_generation(config.person_generation, f"{where}.personGeneration"),
     )
 
 
@@ -195,7 +240,11 @@ def _refuse_unsupported(body: GenerateContentRequest, entry: ModelEntry) -> None
 
 def to_response(chunk: ResponseChunk) -> GenerateContentResponse:
     usage = chunk.usage
+    feedback = None
+    if chunk.block_reason:
+        feedback = PromptFeedback(block_reason=chunk.block_reason, block_reason_message=chunk.block_message)
     return GenerateContentResponse(
+        prompt_feedback=feedback,
         candidates=[
             Candidate(
                 # Never an empty parts list: the SDK chat drops turns whose parts are missing.
@@ -204,7 +253,8 @@ def to_response(chunk: ResponseChunk) -> GenerateContentResponse:
                 index=c.index,
             )
             for c in chunk.candidates
-        ],
+        ]
+        or None,
         usage_metadata=UsageMetadata(
             prompt_token_count=usage.prompt_tokens,
             candidates_token_count=usage.candidates_tokens or None,
@@ -223,4 +273,6 @@ def to_response(chunk: ResponseChunk) -> GenerateContentResponse:
 def _part(part: ReplyPart) -> Part:
     if isinstance(part, ReplyText):
         return Part(text=part.text, thought=True if part.thought else None)
+    if isinstance(part, ReplyImage):
+        return Part(inline_data=Blob(mime_type=part.mime_type, data=part.data))
     return Part(function_call=FunctionCall(id=part.id, name=part.name, args=part.args))

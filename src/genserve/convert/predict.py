@@ -158,7 +158,7 @@ def _edit_inputs(references: list, edit_mode: str | None) -> tuple[ImageTask, ob
             "EDIT_MODE_BGSWAP); control, style and subject references need models this server does not have"
         )
     if len(raw) != 1:
-        raise InvalidArgument(f"instances[0].referenceImages: send exactly one REFERENCE_TYPE_RAW image, got {len(raw)}")
+        raise InvalidArgument(f"instances[0].referenceImages: send one REFERENCE_TYPE_RAW image, got {len(raw)}")
     index, reference = raw[0]
     image = decode_input_image(reference.reference_image, f"instances[0].referenceImages[{index}].referenceImage")
     if mode in _INSTRUCTION_MODES and not masks:

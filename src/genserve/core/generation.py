@@ -59,6 +59,8 @@ class GenerationService:
         self._engines = engines
         self._files = files
         self._pending: Counter[str] = Counter()
+        # Draws the images of replies that ask for them (core/illustrator.py); set by the app when it can.
+        self.illustrator: Any = None
 
     async def resolve_files(self, entry: ModelEntry, prompt: Prompt, owner: str) -> Prompt:
         """Replace `fileData` references with what the model reads (text, or media bytes for models that
@@ -105,7 +107,11 @@ class GenerationService:
             )
         self._pending[entry.name] += 1
         try:
-            async for chunk in self._stream(entry, request, owner):
+            if request.image_reply is not None:
+                chunks = self.illustrator.stream(entry, request, owner)
+            else:
+                chunks = self._stream(entry, request, owner)
+            async for chunk in chunks:
                 yield chunk
         finally:
             self._pending[entry.name] -= 1

@@ -11,8 +11,10 @@ from genserve.core.catalog import ModelEntry
 from genserve.core.generation import EngineProvider
 from genserve.core.image_types import GeneratedImage, GenerateImagesRequest, ImageOutput, ImageRequest, ImageTask
 from genserve.core.safety import PersonGeneration, SafetyPolicy, Verdict
+from genserve.core.types import ImageReply, Media
 from genserve.errors import ApiError, InvalidArgument, ResourceExhausted, Unavailable
 from genserve.media.aspect import IMAGEN_SIZES, output_size, size_like
+from genserve.media.images import decode_image
 
 log = logging.getLogger(__name__)
 
@@ -81,12 +83,26 @@ class ImageService:
         return size_like(image.width, image.height, int(longest), engine.size_multiple)
 
     def _edit_inputs(self, entry: ModelEntry, engine: Any, request: GenerateImagesRequest) -> tuple:
-        from PIL import Image
-
         width, height = self.edit_size(entry, engine, request.image, None)
-        image = request.image.resize((width, height), Image.Resampling.LANCZOS)
-        mask = request.mask.resize((width, height), Image.Resampling.NEAREST) if request.mask is not None else None
+        image = _resized(request.image, width, height)
+        mask = _resized(request.mask, width, height, nearest=True) if request.mask is not None else None
         return width, height, image, mask
+
+    async def draw(
+        self, entry: ModelEntry, prompt: str, reply: ImageReply, source: Media | None, seed: int | None
+    ) -> bytes:
+        """One image for a Gemini-native reply: drawn from `prompt`, or `source` edited by it."""
+        async with self._engines.lease(entry) as engine:
+            image, task = None, ImageTask.GENERATE
+            if source is not None:
+                picture = await asyncio.to_thread(decode_image, source.data, source.mime_type, "the image to edit")
+                width, height = self.edit_size(entry, engine, picture, reply.aspect_ratio)
+                image, task = _resized(picture, width, height), ImageTask.EDIT
+            else:
+                width, height = self.size_for(entry, engine, reply.aspect_ratio or "1:1", reply.image_size)
+            job = ImageRequest(prompt=prompt, width=width, height=height, task=task, seed=seed, image=image)
+            [data] = await self.render(engine, entry, job, ImageOutput())
+        return data
 
     async def render(self, engine: Any, entry: ModelEntry, job: ImageRequest, output: ImageOutput) -> list[bytes]:
         """Run one pipeline call on a leased engine and return its images encoded, watermarked and signed."""
@@ -112,6 +128,14 @@ class ImageService:
             ]
 
         return await asyncio.to_thread(stamp)
+
+
+def _resized(image: Any, width: int, height: int, *, nearest: bool = False) -> Any:
+    from PIL import Image
+
+    if image.size == (width, height):
+        return image
+    return image.resize((width, height), Image.Resampling.NEAREST if nearest else Image.Resampling.LANCZOS)
 
 
 def provenance_factory(directory: Any, cert: Any, key: Any) -> Callable[[], Stamper]:

@@ -141,6 +141,16 @@ class ThinkingParams:
 
 
 @dataclass(frozen=True)
+class ImageReply:
+    """responseModalities with IMAGE: the reply interleaves text (unless image-only) and generated images."""
+
+    text: bool = True
+    aspect_ratio: str | None = None  # None: 1:1, or an edited image's own ratio
+    image_size: str = "1K"
+    person_generation: Any = None  # core.safety.PersonGeneration, or None for no person rule
+
+
+@dataclass(frozen=True)
 class TextRequest:
     model: str
     prompt: Prompt
@@ -148,12 +158,14 @@ class TextRequest:
     tools: ToolSpec | None = None
     response_format: ResponseFormat | None = None
     thinking: ThinkingParams | None = None
+    image_reply: ImageReply | None = None
 
 
 class FinishReason(str, enum.Enum):
     STOP = "STOP"
     MAX_TOKENS = "MAX_TOKENS"
     MALFORMED_FUNCTION_CALL = "MALFORMED_FUNCTION_CALL"
+    IMAGE_SAFETY = "IMAGE_SAFETY"  # an image the reply planned was blocked by the safety policy
 
 
 @dataclass(frozen=True)
@@ -207,7 +219,15 @@ class ReplyText:
     thought: bool = False
 
 
-ReplyPart = ReplyText | FunctionCall
+@dataclass(frozen=True)
+class ReplyImage:
+    """A generated image in a reply (Gemini-native image output), already encoded and stamped."""
+
+    mime_type: str
+    data: bytes
+
+
+ReplyPart = ReplyText | FunctionCall | ReplyImage
 
 
 @dataclass
@@ -230,6 +250,9 @@ class ResponseChunk:
     usage: Usage
     model: str
     response_id: str
+    # The prompt was blocked (promptFeedback.blockReason); no candidates then.
+    block_reason: str | None = None
+    block_message: str | None = None
 
 
 @dataclass(frozen=True)

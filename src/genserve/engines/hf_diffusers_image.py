@@ -174,6 +174,7 @@ class DiffusersImageEngine:
             # Always given: some pipelines default to their training size, not the input image's.
             "width": request.width,
             "height": request.height,
+            "max_area": request.width * request.height,  # Kontext otherwise scales every output to one megapixel
             # One copy per output image: pipelines that repeat a single image to the batch size warn that
             # they will stop doing so.
             "image": None if request.task is ImageTask.GENERATE else _copies(request.image, size, "RGB", request.count),

@@ -14,6 +14,7 @@ _ENGINES: dict[str, tuple[str, str]] = {
     "transformers-vision": ("genserve.engines.hf_vision:TransformersVisionEngine", "text"),
     "scripted": ("genserve.engines.scripted:ScriptedTextEngine", ""),
     "llamacpp": ("genserve.engines.llamacpp:LlamaCppTextEngine", "llamacpp"),
+    "diffusers": ("genserve.engines.hf_diffusers_image:DiffusersImageEngine", "image"),
 }
 
 

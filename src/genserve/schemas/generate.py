@@ -53,6 +53,12 @@ class ThinkingConfig(ProtoModel):
     thinking_level: str | None = None
 
 
+class ImageConfig(ProtoModel):
+    aspect_ratio: str | None = None
+    image_size: str | None = None
+    person_generation: str | None = None
+
+
 class GenerationConfig(ProtoModel):
     temperature: float | None = None
     top_p: float | None = None
@@ -72,7 +78,7 @@ class GenerationConfig(ProtoModel):
     response_modalities: list[proto_enum(Modality)] | None = None
     speech_config: dict[str, Any] | None = None
     thinking_config: ThinkingConfig | None = None
-    image_config: dict[str, Any] | None = None
+    image_config: ImageConfig | None = None
     media_resolution: str | int | None = None
 
 
@@ -115,8 +121,14 @@ class UsageMetadata(ProtoModel):
     prompt_tokens_details: list[ModalityTokenCount] | None = None
 
 
+class PromptFeedback(ProtoModel):
+    block_reason: str | None = None
+    block_reason_message: str | None = None
+
+
 class GenerateContentResponse(ProtoModel):
     candidates: list[Candidate] | None = None
+    prompt_feedback: PromptFeedback | None = None
     usage_metadata: UsageMetadata | None = None
     model_version: str | None = None
     response_id: str | None = None
