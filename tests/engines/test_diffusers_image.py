@@ -1,4 +1,5 @@
-"""The diffusers image engine on tiny random Stable Diffusion and InstructPix2Pix pipelines built here, offline."""
+"""The diffusers image engine on tiny random Stable Diffusion, InstructPix2Pix and FLUX.1 Kontext pipelines built
+here, offline."""
 
 from __future__ import annotations
 
@@ -14,7 +15,14 @@ import torch
 from PIL import Image
 
 from genserve.core.image_types import ImageRequest, ImageTask
-from genserve.demo_image import PIX2PIX_DIR, SD_DIR, build_instruct_pix2pix_pipeline, build_sd_pipeline
+from genserve.demo_image import (
+    KONTEXT_DIR,
+    PIX2PIX_DIR,
+    SD_DIR,
+    build_flux_kontext_pipeline,
+    build_instruct_pix2pix_pipeline,
+    build_sd_pipeline,
+)
 from genserve.engines.hf_diffusers_image import DiffusersImageEngine, Family, family_of, size_multiple_of
 from genserve.errors import InvalidArgument
 
@@ -27,6 +35,7 @@ def image_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     started = time.monotonic()
     build_sd_pipeline(target / SD_DIR)
     build_instruct_pix2pix_pipeline(target / PIX2PIX_DIR)
+    build_flux_kontext_pipeline(target / KONTEXT_DIR)
     assert time.monotonic() - started < 30  # about 1.5 s; the bound only catches something gone badly wrong
     return target
 
@@ -41,6 +50,13 @@ def engine(image_dir: Path) -> Iterator[DiffusersImageEngine]:
 @pytest.fixture(scope="module")
 def pix2pix(image_dir: Path) -> Iterator[DiffusersImageEngine]:
     engine = DiffusersImageEngine(str(image_dir / PIX2PIX_DIR), {"dtype": "float32", "steps": STEPS})
+    yield engine
+    engine.close()
+
+
+@pytest.fixture(scope="module")
+def kontext(image_dir: Path) -> Iterator[DiffusersImageEngine]:
+    engine = DiffusersImageEngine(str(image_dir / KONTEXT_DIR), {"dtype": "float32", "steps": STEPS})
     yield engine
     engine.close()
 
@@ -64,7 +80,7 @@ def test_checkpoint_is_a_standard_diffusers_layout(image_dir: Path) -> None:
     assert {"unet", "vae", "text_encoder", "tokenizer", "scheduler"} <= set(index)
     assert DiffusionPipeline.from_pretrained(image_dir / PIX2PIX_DIR).unet.config.in_channels == 8
     size = sum(f.stat().st_size for f in image_dir.rglob("*") if f.is_file())
-    assert size < 8_000_000  # both pipelines together: small enough to build per test session
+    assert size < 8_000_000  # all three pipelines together: small enough to build per test session
 
 
 def test_stable_diffusion_can_do_every_task(engine: DiffusersImageEngine) -> None:
@@ -174,6 +190,22 @@ async def test_instruct_pix2pix_only_edits(pix2pix: DiffusersImageEngine) -> Non
     assert seen == [(1, STEPS), (2, STEPS)]
     with pytest.raises(InvalidArgument, match=r"InstructPix2Pix\) cannot generate images from text: it can only edit"):
         await pix2pix.generate(ImageRequest("a dog", width=64, height=64))
+
+
+async def test_flux_kontext_draws_and_edits_at_multiples_of_16(kontext: DiffusersImageEngine) -> None:
+    assert kontext.family.name == "FLUX.1 Kontext"
+    assert kontext.size_multiple == 16
+    assert kontext.tasks == {ImageTask.GENERATE, ImageTask.EDIT}
+    drawn = await kontext.generate(ImageRequest("a red fox", width=112, height=160, count=2, seed=1))
+    assert [image.size for image in drawn] == [(112, 160)] * 2 and drawn[0].tobytes() != drawn[1].tobytes()
+    seen: list[tuple[int, int]] = []
+    request = ImageRequest("make it night", width=176, height=96, task=ImageTask.EDIT, image=picture(90, 50), seed=2)
+    (edited,) = await kontext.generate(request, lambda *s: seen.append(s))
+    assert edited.size == (176, 96) and seen == [(1, STEPS), (2, STEPS)]
+    mask = Image.new("L", (64, 64), 255)
+    inpaint = ImageRequest("x", width=64, height=64, task=ImageTask.INPAINT, image=picture(64, 64), mask=mask)
+    with pytest.raises(InvalidArgument, match=r"\(FLUX.1 Kontext\) cannot inpaint under a mask: it can only generate"):
+        await kontext.generate(inpaint)
 
 
 async def test_requests_the_model_cannot_serve_are_invalid(engine: DiffusersImageEngine) -> None:
