@@ -8,11 +8,23 @@ The images are noise-like; what is real is every code path and every shape."""
 from __future__ import annotations
 
 import string
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 SD_DIR, PIX2PIX_DIR, KONTEXT_DIR = "image-sd", "image-pix2pix", "image-kontext"
 TEXT_WIDTH = 32  # the text encoders' hidden size, which is the UNet's cross-attention width
 CLIP_MAX_TOKENS = 77  # as in every Stable Diffusion checkpoint: long prompts are truncated for conditioning
+
+
+@contextmanager
+def _seeded(seed: int) -> Iterator[None]:
+    """The same weights on every build, without disturbing the caller's random state."""
+    import torch
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        yield
 
 
 def _byte_alphabet() -> list[str]:
@@ -86,15 +98,15 @@ def _sd_vae():
 
 
 def _sd_components(unet_in_channels: int, seed: int) -> dict:
-    import torch
     from diffusers import EulerDiscreteScheduler
 
-    torch.manual_seed(seed)  # the same bytes on every build: tests and demos are reproducible
     tokenizer = build_clip_tokenizer()
+    with _seeded(seed):
+        unet, vae, text_encoder = _sd_unet(unet_in_channels), _sd_vae(), _clip_text_model(tokenizer)
     return {
-        "unet": _sd_unet(unet_in_channels),
-        "vae": _sd_vae(),
-        "text_encoder": _clip_text_model(tokenizer),
+        "unet": unet,
+        "vae": vae,
+        "text_encoder": text_encoder,
         "tokenizer": tokenizer,
         "scheduler": EulerDiscreteScheduler(
             beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", steps_offset=1
@@ -143,14 +155,35 @@ def build_flux_kontext_pipeline(target: Path) -> None:
     """FLUX.1 Kontext: a rectified-flow transformer that edits by instruction (and draws without an image).
 
     Its latents are packed in 2x2 patches, so sizes are multiples of 16, not 8."""
-    import torch
-    from diffusers import AutoencoderKL, FlowMatchEulerDiscreteScheduler, FluxKontextPipeline, FluxTransformer2DModel
+    from diffusers import FlowMatchEulerDiscreteScheduler, FluxKontextPipeline
+
+    clip_tokenizer, t5_tokenizer = build_clip_tokenizer(), build_t5_tokenizer()
+    with _seeded(12):
+        transformer, vae = _flux_transformer(), _flux_vae()
+        text_encoder, text_encoder_2 = _clip_text_model(clip_tokenizer), _t5_encoder(t5_tokenizer)
+    pipe = FluxKontextPipeline(
+        transformer=transformer,
+        vae=vae,
+        text_encoder=text_encoder,
+        tokenizer=clip_tokenizer,
+        text_encoder_2=text_encoder_2,
+        tokenizer_2=t5_tokenizer,
+        scheduler=FlowMatchEulerDiscreteScheduler(use_dynamic_shifting=True),
+    )
+    pipe.save_pretrained(target)
+
+
+def _t5_encoder(tokenizer):
     from transformers import T5Config, T5EncoderModel
 
-    torch.manual_seed(12)
-    clip_tokenizer, t5_tokenizer = build_clip_tokenizer(), build_t5_tokenizer()
-    t5 = T5Config(vocab_size=len(t5_tokenizer), d_model=TEXT_WIDTH, d_kv=8, d_ff=64, num_layers=2, num_heads=4)
-    transformer = FluxTransformer2DModel(
+    config = T5Config(vocab_size=len(tokenizer), d_model=TEXT_WIDTH, d_kv=8, d_ff=64, num_layers=2, num_heads=4)
+    return T5EncoderModel(config).eval()
+
+
+def _flux_transformer():
+    from diffusers import FluxTransformer2DModel
+
+    return FluxTransformer2DModel(
         patch_size=1,
         in_channels=64,  # 16 latent channels x a 2x2 patch
         num_layers=1,
@@ -162,7 +195,13 @@ def build_flux_kontext_pipeline(target: Path) -> None:
         guidance_embeds=True,  # guidance-distilled, as FLUX.1-dev and Kontext are
         axes_dims_rope=(4, 6, 6),  # sums to attention_head_dim
     )
-    vae = AutoencoderKL(
+
+
+def _flux_vae():
+    from diffusers import AutoencoderKL
+
+    # 16 latent channels and no quant convs, with FLUX's latent shift and scale; still factor 8.
+    return AutoencoderKL(
         in_channels=3,
         out_channels=3,
         latent_channels=16,
@@ -176,13 +215,3 @@ def build_flux_kontext_pipeline(target: Path) -> None:
         shift_factor=0.0609,
         scaling_factor=1.5035,
     )
-    pipe = FluxKontextPipeline(
-        transformer=transformer,
-        vae=vae,
-        text_encoder=_clip_text_model(clip_tokenizer),
-        tokenizer=clip_tokenizer,
-        text_encoder_2=T5EncoderModel(t5).eval(),
-        tokenizer_2=t5_tokenizer,
-        scheduler=FlowMatchEulerDiscreteScheduler(use_dynamic_shifting=True),
-    )
-    pipe.save_pretrained(target)

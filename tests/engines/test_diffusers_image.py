@@ -83,6 +83,16 @@ def test_checkpoint_is_a_standard_diffusers_layout(image_dir: Path) -> None:
     assert size < 8_000_000  # all three pipelines together: small enough to build per test session
 
 
+def test_builds_are_reproducible_and_leave_the_random_state_alone(image_dir: Path, tmp_path: Path) -> None:
+    state = torch.random.get_rng_state()
+    build_sd_pipeline(tmp_path / SD_DIR)
+    assert torch.equal(torch.random.get_rng_state(), state)
+    weights = sorted((image_dir / SD_DIR).rglob("*.safetensors"))
+    assert len(weights) == 3
+    for original in weights:
+        assert (tmp_path / original.relative_to(image_dir)).read_bytes() == original.read_bytes()
+
+
 def test_stable_diffusion_can_do_every_task(engine: DiffusersImageEngine) -> None:
     assert engine.family.name == "Stable Diffusion"
     assert engine.size_multiple == 8

@@ -76,10 +76,10 @@ class DiffusersImageEngine:
             pipe.set_progress_bar_config(disable=True)
         self.tasks = frozenset(self._pipelines)
         self.steps = int(options.get("steps", self.family.steps))
-        self.guidance_scale = options.get("guidance_scale")  # None: the pipeline's own default
+        self.guidance_scale = _float_or_none(options.get("guidance_scale"))  # None: the pipeline's own default
         self.strength = float(options.get("strength", 0.75))  # image-to-image: keep a quarter of the picture
         self.inpaint_strength = float(options.get("inpaint_strength", 1.0))  # repaint the masked area fully
-        self.image_guidance_scale = options.get("image_guidance_scale")
+        self.image_guidance_scale = _float_or_none(options.get("image_guidance_scale"))  # InstructPix2Pix
         # A private copy: the pipeline's fast tokenizer fails ("Already borrowed") when another thread calls
         # it with other truncation settings, and counting must not wait behind a running generation.
         tokenizer = getattr(self.pipe, "tokenizer", None) or getattr(self.pipe, "tokenizer_2", None)
@@ -221,6 +221,10 @@ def _copies(image: Any, size: tuple[int, int], mode: str, count: int) -> list[Im
 def _fit(image: Any, size: tuple[int, int], mode: str) -> Image.Image:
     image = image if image.mode == mode else image.convert(mode)
     return image if image.size == size else image.resize(size, Image.Resampling.LANCZOS)
+
+
+def _float_or_none(value: Any) -> float | None:
+    return None if value is None else float(value)
 
 
 def _auto_dtype(device: str) -> torch.dtype:
