@@ -180,9 +180,7 @@ class GenerationService:
                 merged.parts = merge_parts(merged.parts + c.parts)
                 merged.finish_reason = c.finish_reason or merged.finish_reason
         assert last is not None, "an engine finishes every candidate"
-        return ResponseChunk(
-            sorted(candidates.values(), key=lambda c: c.index), last.usage, request.model, last.response_id
-        )
+        return dataclasses.replace(last, candidates=sorted(candidates.values(), key=lambda c: c.index))
 
     async def count_tokens(self, entry: ModelEntry, prompt: Prompt, owner: str = "") -> dict[str, int]:
         """The prompt's tokens per modality."""

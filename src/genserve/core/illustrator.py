@@ -43,7 +43,7 @@ PLAN_INSTRUCTION = (
 )
 
 
-def plan_schema(min_parts: int, max_parts: int, text_chars: int, image_chars: int) -> dict[str, Any]:
+def plan_schema(min_parts: int, max_parts: int, text: bool, text_chars: int, image_chars: int) -> dict[str, Any]:
     return {
         "type": "object",
         "properties": {
@@ -54,7 +54,8 @@ def plan_schema(min_parts: int, max_parts: int, text_chars: int, image_chars: in
                 "items": {
                     "type": "object",
                     "properties": {
-                        "text": {"type": "string", "maxLength": text_chars},
+                        # With TEXT asked for, every picture comes with words; image-only replies drop them.
+                        "text": {"type": "string", "minLength": int(text), "maxLength": text_chars},
                         "image": {"type": "string", "minLength": 1, "maxLength": image_chars},
                     },
                     "required": ["text", "image"],
@@ -83,14 +84,14 @@ def last_user_text(prompt: Prompt) -> str:
 
 
 def parse_plan(text: str, fallback_prompt: str) -> list[tuple[str, str]]:
-    """(passage, image description) pairs. A plan cut short (MAX_TOKENS) keeps what it holds; with nothing
-    usable the reply is the raw text and the picture is drawn from the user's own words."""
+    """(passage, image description) pairs. A blank description draws the user's own words; a plan that is not
+    JSON (cut short by maxOutputTokens) becomes one passage of its raw text and one picture of the user's words."""
     try:
         parts = json.loads(text)["parts"]
         plan = [(str(p.get("text", "")), str(p.get("image", ""))) for p in parts if isinstance(p, dict)]
     except (ValueError, KeyError, TypeError):
         plan = []
-    plan = [(t, i) for t, i in plan if i.strip()]
+    plan = [(t, i if i.strip() else fallback_prompt) for t, i in plan]
     return plan or [(text if not text.lstrip().startswith("{") else "", fallback_prompt)]
 
 
@@ -135,6 +136,7 @@ class Illustrator:
         schema = plan_schema(
             1,
             1 if editing else int(plan.get("max_images", MAX_IMAGES)),
+            request.image_reply is not None and request.image_reply.text,
             int(plan.get("text_chars", 2000)),
             int(plan.get("image_chars", 600)),
         )

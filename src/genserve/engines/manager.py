@@ -82,6 +82,8 @@ class EngineManager:
             measure = getattr(engine, "memory_bytes", None)
             self._sizes[entry.name] = measure() if measure else await asyncio.to_thread(weights_on_disk, entry.path)
             self._engines[entry.name] = engine
+            if self.budget:  # the estimate can be short (a hub id has no local files): measure and shed again
+                self._make_room(entry, 0)
 
     def _make_room(self, entry: ModelEntry, needed: int) -> None:
         """Unload idle models, least recently used first, until `needed` more bytes fit the budget. Busy
