@@ -62,7 +62,10 @@ async def test_2k_doubles_the_size_and_the_seed_reproduces_pixels(client):
 async def test_jpeg_output_honours_the_quality(client):
     def body(quality: int) -> dict:
         options = {"mimeType": "image/jpeg", "compressionQuality": quality}
-        return {"instances": [{"prompt": "a forest"}], "parameters": {"sampleCount": 1, "seed": 1, "outputOptions": options}}
+        return {
+            "instances": [{"prompt": "a forest"}],
+            "parameters": {"sampleCount": 1, "seed": 1, "outputOptions": options},
+        }
 
     low = (await predict(client, body(5)))["predictions"][0]
     high = (await predict(client, body(100)))["predictions"][0]

@@ -86,7 +86,7 @@ def to_image_reply(c: GenerationConfig, entry: ModelEntry, model: str) -> ImageR
     if "TEXT" not in modalities and not entry.image_only_output:
         raise InvalidArgument(
             f"generationConfig.responseModalities: model '{model}' does not support image-only output; "
-            "use [\"TEXT\", \"IMAGE\"]"
+            'use ["TEXT", "IMAGE"]'
         )
     config = c.image_config or ImageConfig()
     where = "generationConfig.imageConfig"

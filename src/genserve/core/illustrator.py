@@ -35,11 +35,11 @@ IMAGE_TOKENS = 1290
 MAX_IMAGES = 4
 
 PLAN_INSTRUCTION = (
-    "You answer with text and pictures. Reply with JSON only: {\"parts\": [{\"text\": ..., \"image\": ...}, ...]}. "
-    "Each part is a passage of your answer followed by one picture that goes with it; \"image\" describes that "
+    'You answer with text and pictures. Reply with JSON only: {"parts": [{"text": ..., "image": ...}, ...]}. '
+    'Each part is a passage of your answer followed by one picture that goes with it; "image" describes that '
     "picture in detail for an image generation model (subject, setting, style). Use several parts when the "
     "answer has steps or sections (an illustrated recipe, a story). When the user shows an image and asks for a "
-    "change, reply with one part whose \"image\" describes the changed picture."
+    'change, reply with one part whose "image" describes the changed picture.'
 )
 
 

@@ -155,4 +155,3 @@ def provenance_factory(directory: Any, cert: Any, key: Any) -> Callable[[], Stam
         return made[0]
 
     return get
-

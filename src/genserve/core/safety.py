@@ -31,12 +31,15 @@ MINOR_TERMS = (
     "teenager teenagers schoolboy schoolgirl newborn minor minors"
 ).split()
 # ... and any person at all (blocked under DONT_ALLOW).
-PERSON_TERMS = MINOR_TERMS + (
-    "person persons people man men woman women human humans adult adults guy guys lady ladies gentleman "
-    "gentlemen face faces portrait portraits selfie crowd worker workers doctor doctors nurse nurses "
-    "player players actor actress someone somebody he she his her him family couple "
-    "mother father mom dad grandmother grandfather friend friends student students soldier soldiers"
-).split()
+PERSON_TERMS = (
+    MINOR_TERMS
+    + (
+        "person persons people man men woman women human humans adult adults guy guys lady ladies gentleman "
+        "gentlemen face faces portrait portraits selfie crowd worker workers doctor doctors nurse nurses "
+        "player players actor actress someone somebody he she his her him family couple "
+        "mother father mom dad grandmother grandfather friend friends student students soldier soldiers"
+    ).split()
+)
 
 
 @dataclass(frozen=True)
