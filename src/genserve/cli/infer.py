@@ -16,11 +16,19 @@ def infer_engine(path: str) -> str:
         return "llamacpp"
     if local.is_dir():
         files = {p.name for p in local.iterdir()}
+        if "model_index.json" in files:  # a diffusers pipeline
+            return "diffusers"
         config = json.loads((local / "config.json").read_text()) if "config.json" in files else None
         st_modules = "modules.json" in files
     else:  # a hub id: read its config (from the local cache when offline)
         from huggingface_hub import hf_hub_download
+        from huggingface_hub.errors import EntryNotFoundError
 
+        try:
+            hf_hub_download(path, "model_index.json")
+            return "diffusers"
+        except EntryNotFoundError:
+            pass
         config = json.loads(Path(hf_hub_download(path, "config.json")).read_text())
         st_modules = False
     if config is None:
@@ -38,6 +46,8 @@ def infer_engine(path: str) -> str:
 def infer_capabilities(path: str, engine: str) -> dict[str, Any]:
     """Catalog capability fields for a transformers checkpoint, read from its chat template: tools when the
     template renders them, thinking when it has a reasoning switch. Grammar-constrained output works on any."""
+    if engine == "diffusers":  # an Imagen-style model: Imagen's prompt limit
+        return {"input_token_limit": 480, "output_token_limit": 1, "output_modalities": ["image"]}
     if engine not in ("transformers", "transformers-vision"):
         return {}
     template = _chat_template(path)
