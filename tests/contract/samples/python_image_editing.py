@@ -1,0 +1,34 @@
+# ruff: noqa
+# Gemini API documentation sample, "Image editing (text-and-image-to-image)" (Python), copied VERBATIM from
+# /work/shared/seeds/003_928aea5ef190a1bf.txt, lines 66-93. Everything below this header is the documentation's
+# code, unchanged; tests/contract/test_image_samples.py runs it. The ruff directive above only keeps the linter off
+# the verbatim code (its unused imports are the documentation's).
+
+from google import genai
+from google.genai import types
+from PIL import Image
+from io import BytesIO
+
+import PIL.Image
+
+image = PIL.Image.open('/path/to/image.png')
+
+client = genai.Client()
+
+text_input = ('Hi, This is a picture of me.'
+            'Can you add a llama next to me?',)
+
+response = client.models.generate_content(
+    model="gemini-2.0-flash-preview-image-generation",
+    contents=[text_input, image],
+    config=types.GenerateContentConfig(
+      response_modalities=['TEXT', 'IMAGE']
+    )
+)
+
+for part in response.candidates[0].content.parts:
+  if part.text is not None:
+    print(part.text)
+  elif part.inline_data is not None:
+    image = Image.open(BytesIO(part.inline_data.data))
+    image.show()
