@@ -269,3 +269,11 @@ async def test_native_image_request_errors(client):
     assert r.status_code == 400, r.text
     r = await client.post(GEMINI_IMAGE, json=_native("a man", imageConfig={"personGeneration": "DONT_ALLOW"}))
     assert r.status_code == 200 and r.json()["promptFeedback"]["blockReason"] == "PROHIBITED_CONTENT"
+
+
+async def test_image_models_describe_themselves_and_refuse_text_calls(client):
+    model = (await client.get("/v1beta/models/imagen-4.0-generate-preview-06-06")).json()
+    assert model["supportedGenerationMethods"] == ["predict"] and model["inputTokenLimit"] == 480
+    for method in ("generateContent", "countTokens"):
+        r = await client.post(f"/v1beta/models/imagen-3.0-generate-002:{method}", json={"contents": "hi"})
+        assert r.status_code == 404 and method in r.json()["error"]["message"]

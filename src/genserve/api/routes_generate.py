@@ -69,6 +69,8 @@ async def count_tokens(
     svc: Services = Depends(services),
 ) -> dict:
     entry = svc.catalog.get(model)
+    if entry.task == "image":
+        raise NotFound(f"models/{model} is not supported for countTokens. Call ListModels to see the supported methods.")
     inner = body.generate_content_request
     if entry.task == "embedding":
         contents = inner.contents if inner else body.contents
