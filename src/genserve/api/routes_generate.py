@@ -22,9 +22,9 @@ from genserve.schemas.tokens import CountTokensRequest, CountTokensResponse
 router = APIRouter()
 
 
-def text_model(svc: Services, model: str, method: str) -> ModelEntry:
+def text_model(svc: Services, model: str, method: str, tasks: tuple[str, ...] = ("text",)) -> ModelEntry:
     entry = svc.catalog.get(model)
-    if entry.task != "text":
+    if entry.task not in tasks:
         raise NotFound(f"models/{model} is not supported for {method}. Call ListModels to see the supported methods.")
     return entry
 
@@ -68,9 +68,7 @@ async def count_tokens(
     body: CountTokensRequest = Depends(json_body(CountTokensRequest)),
     svc: Services = Depends(services),
 ) -> dict:
-    entry = svc.catalog.get(model)
-    if entry.task == "image":
-        raise NotFound(f"models/{model} is not supported for countTokens. Call ListModels to see the supported methods.")
+    entry = text_model(svc, model, "countTokens", ("text", "embedding"))
     inner = body.generate_content_request
     if entry.task == "embedding":
         contents = inner.contents if inner else body.contents
