@@ -92,6 +92,7 @@ IMAGEN_ALIASES = [
     "imagen-4.0-generate-001",
     "imagen-4.0-fast-generate-001",
     "imagen-3.0-capability-001",  # edit_image (Vertex)
+    "imagen-4.0-upscale-preview",  # upscale_image (Vertex)
 ]
 IMAGEN_ULTRA_ALIASES = ["imagen-4.0-ultra-generate-preview-06-06", "imagen-4.0-ultra-generate-001"]
 # Gemini-native image output; the first model family cannot answer with images alone, the second can.

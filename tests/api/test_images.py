@@ -183,8 +183,22 @@ async def test_edit_image_errors(client):
     r = await client.post(path, json=body)
     assert r.status_code == 400 and "referenceImages[0]" in r.json()["error"]["message"]
     upscale = {"instances": [{"image": {"bytesBase64Encoded": b64png((32, 32))}}], "parameters": {"mode": "upscale"}}
+    upscale["parameters"]["upscaleConfig"] = {"upscaleFactor": "x3"}
     r = await client.post(path, json=upscale)
-    assert r.status_code == 501 and "upscale" in r.json()["error"]["message"]
+    assert r.status_code == 400 and "x2 or x4" in r.json()["error"]["message"]
+    upscale["parameters"]["upscaleConfig"] = {"upscaleFactor": "x4"}
+    upscale["instances"][0]["image"]["bytesBase64Encoded"] = b64png((2100, 2100))
+    r = await client.post(path, json=upscale)
+    assert r.status_code == 400 and "17 megapixels" in r.json()["error"]["message"]
+
+
+async def test_upscale_image_enlarges_by_the_factor(client):
+    path = "/v1beta1/publishers/google/models/imagen-4.0-upscale-preview:predict"
+    for factor, size in (("x2", (80, 48)), ("x4", (160, 96))):
+        params = {"mode": "upscale", "sampleCount": 1, "upscaleConfig": {"upscaleFactor": factor}}
+        body = {"instances": [{"prompt": "", "image": {"bytesBase64Encoded": b64png((40, 24))}}], "parameters": params}
+        [prediction] = (await predict(client, body, path))["predictions"]
+        assert decode(prediction["bytesBase64Encoded"]).size == size
 
 
 def _native(*turns, modalities=("TEXT", "IMAGE"), **config) -> dict:

@@ -27,16 +27,14 @@ def to_generate_images_request(body: PredictRequest, entry: ModelEntry, model: s
         raise InvalidArgument(f"{_P}.storageUri: writing to Cloud Storage is not supported; leave it out")
     if p.safety_setting and p.safety_setting.upper() not in SAFETY_SETTINGS:
         raise InvalidArgument(f"{_P}.safetySetting: '{p.safety_setting}' is not one of {', '.join(SAFETY_SETTINGS)}")
+    task, image, mask, factor, strength = ImageTask.GENERATE, None, None, 1, None
     if p.mode or instance.image is not None:
-        raise Unimplemented(
-            "upscale_image is not served: no super-resolution pipeline is configured on this server; "
-            "generate at sampleImageSize 2K instead"
-        )
-    task, image, mask = ImageTask.GENERATE, None, None
-    if instance.reference_images:
+        image, factor, strength = _upscale_inputs(instance.image, p)
+        task = ImageTask.UPSCALE
+    elif instance.reference_images:
         task, image, mask = _edit_inputs(instance.reference_images, p.edit_mode)
     prompt = (instance.prompt or "").strip()
-    if not prompt and task is not ImageTask.INPAINT:  # inpaint removal may leave the prompt empty
+    if not prompt and task not in (ImageTask.INPAINT, ImageTask.UPSCALE):  # removal and upscaling need none
         raise InvalidArgument("instances[0].prompt: a prompt is required")
     return GenerateImagesRequest(
         model=model,
@@ -53,7 +51,36 @@ def to_generate_images_request(body: PredictRequest, entry: ModelEntry, model: s
         task=task,
         image=image,
         mask=mask,
+        upscale_factor=factor,
+        strength=strength,
     )
+
+
+UPSCALE_FACTORS = {"X2": 2, "X4": 4}
+MAX_UPSCALED_PIXELS = 17_000_000  # Imagen's upscaling limit: 17 megapixels out
+
+
+def _upscale_inputs(image_bytes: ImageBytes | None, p: Parameters):
+    if (p.mode or "upscale").lower() != "upscale":
+        raise InvalidArgument(f"{_P}.mode: '{p.mode}' is not a mode; the only mode is 'upscale'")
+    if image_bytes is None:
+        raise InvalidArgument("instances[0].image: upscaling needs the image to upscale")
+    config = p.upscale_config
+    name = (config.upscale_factor if config and config.upscale_factor else "x2").upper()
+    if name not in UPSCALE_FACTORS:
+        raise InvalidArgument(f"{_P}.upscaleConfig.upscaleFactor: '{name.lower()}' is not supported; use x2 or x4")
+    image = decode_input_image(image_bytes, "instances[0].image")
+    factor = UPSCALE_FACTORS[name]
+    if image.width * image.height * factor * factor > MAX_UPSCALED_PIXELS:
+        raise InvalidArgument(
+            f"instances[0].image: {image.width}x{image.height} upscaled {name.lower()} would exceed "
+            f"{MAX_UPSCALED_PIXELS // 1_000_000} megapixels, the most an upscale may produce"
+        )
+    keep = config.image_preservation_factor if config else None
+    if keep is not None and not 0 <= keep <= 1:
+        raise InvalidArgument(f"{_P}.upscaleConfig.imagePreservationFactor must be between 0 and 1, got {keep}")
+    # How much the redraw may change: a little by default, so the picture stays the one sent.
+    return image, factor, 0.3 if keep is None else max(0.05, 1 - keep)
 
 
 def _sample_count(value: int | None, entry: ModelEntry, model: str) -> int:

@@ -13,7 +13,7 @@ from genserve.core.image_types import GeneratedImage, GenerateImagesRequest, Ima
 from genserve.core.safety import PersonGeneration, SafetyPolicy, Verdict
 from genserve.core.types import ImageReply, Media
 from genserve.errors import ApiError, InvalidArgument, ResourceExhausted, Unavailable
-from genserve.media.aspect import IMAGEN_SIZES, output_size, size_like
+from genserve.media.aspect import IMAGEN_SIZES, output_size, size_like, snap
 from genserve.media.images import decode_image
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,7 @@ class ImageService:
             seed=request.seed,
             image=image,
             mask=mask,
+            strength=request.strength,
         )
 
     async def check_prompt(self, engine: Any, entry: ModelEntry, prompt: str, where: str) -> None:
@@ -83,7 +84,11 @@ class ImageService:
         return size_like(image.width, image.height, int(longest), engine.size_multiple)
 
     def _edit_inputs(self, entry: ModelEntry, engine: Any, request: GenerateImagesRequest) -> tuple:
-        width, height = self.edit_size(entry, engine, request.image, None)
+        if request.task is ImageTask.UPSCALE:
+            factor, multiple = request.upscale_factor, engine.size_multiple
+            width, height = snap(request.image.width * factor, multiple), snap(request.image.height * factor, multiple)
+        else:
+            width, height = self.edit_size(entry, engine, request.image, None)
         image = _resized(request.image, width, height)
         mask = _resized(request.mask, width, height, nearest=True) if request.mask is not None else None
         return width, height, image, mask

@@ -13,6 +13,7 @@ class ImageTask(str, enum.Enum):
     GENERATE = "generate"  # text to image
     EDIT = "edit"  # an instruction applied to `image` (instruction-edit pipeline, else image-to-image)
     INPAINT = "inpaint"  # repaint where `mask` is white, keep the rest (also outpainting: pad + mask)
+    UPSCALE = "upscale"  # `image` enlarged, then redrawn at low strength to add detail (image-to-image)
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,8 @@ class GenerateImagesRequest:
     task: ImageTask = ImageTask.GENERATE
     image: Any = None  # edits: the decoded source picture (PIL RGB)
     mask: Any = None  # INPAINT: PIL "L", the size of `image`
+    upscale_factor: int = 1  # UPSCALE: 2 or 4
+    strength: float | None = None  # UPSCALE: how far the redraw may move from the enlarged image
 
 
 @dataclass(frozen=True)

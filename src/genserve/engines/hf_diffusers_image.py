@@ -51,6 +51,7 @@ TASK_WORDS = {
     ImageTask.GENERATE: "generate images from text",
     ImageTask.EDIT: "edit an image",
     ImageTask.INPAINT: "inpaint under a mask",
+    ImageTask.UPSCALE: "upscale an image",
 }
 
 
@@ -159,7 +160,8 @@ class DiffusersImageEngine:
         strength = request.strength
         if strength is None:
             strength = self.inpaint_strength if inpaint else self.strength
-        blends = inpaint or (request.task is ImageTask.EDIT and not self.family.instruction_edit)
+        blends = inpaint or request.task is ImageTask.UPSCALE
+        blends = blends or (request.task is ImageTask.EDIT and not self.family.instruction_edit)
         if blends and strength > 0:
             # The pipeline runs int(steps * strength) steps; keep at least one so a low strength still works.
             steps = max(steps, math.ceil(1 / strength))
@@ -211,6 +213,9 @@ def _task_pipelines(base: Any, family: Family) -> dict[ImageTask, Any]:
                 pipelines[task] = auto.from_pipe(base)
             except ValueError:  # the family has no such variant
                 pass
+        if ImageTask.EDIT in pipelines and not family.instruction_edit:
+            # Upscaling redraws an enlarged picture at low strength: the image-to-image variant's job.
+            pipelines[ImageTask.UPSCALE] = pipelines[ImageTask.EDIT]
     return pipelines
 
 
