@@ -1,4 +1,4 @@
-"""Entry point: `genserve serve ...` and `genserve demo-models DIR`."""
+"""Entry point: `genserve serve ...`, `genserve demo-models DIR` and `genserve verify FILE`."""
 
 from __future__ import annotations
 
@@ -39,12 +39,21 @@ def main(argv: list[str] | None = None) -> int:
     demo = commands.add_parser("demo-models", help="write the tiny random demo checkpoints to DIR")
     demo.add_argument("dir", type=Path)
 
+    verify = commands.add_parser("verify", help="check a file for genserve's content credentials and watermark")
+    verify.add_argument("file", type=Path, help="PNG, JPEG, WebP or MP4 file")
+    verify.add_argument("--trust", type=Path, metavar="CA_PEM", help="trust signers issued by these CA certificates")
+    verify.add_argument("--data-dir", type=Path, help="trust this data dir's development CA (default ~/.genserve)")
+
     args = parser.parse_args(argv)
     if args.command == "demo-models":
         from genserve.demo import write_demo_models
 
         print(f"demo checkpoints in {write_demo_models(args.dir)}")
         return 0
+    if args.command == "verify":
+        from genserve.cli.verify import run_verify
+
+        return run_verify(args)
     from genserve.cli.serve import run_serve
 
     return run_serve(args)
