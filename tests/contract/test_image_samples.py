@@ -109,7 +109,7 @@ def assert_png(path: Path, size: tuple[int, int]) -> bytes:
 def assert_server_provenance(data: bytes, what: str) -> None:
     """Bytes exactly as the server sent them: signed content credentials and the invisible watermark."""
     report = provenance(data)
-    assert report.c2pa_valid and report.ai_generated, f"{what}: no valid C2PA manifest: {report.problems}"
+    assert report.c2pa_valid and report.ai_generated and report.genserve_signed, f"{what}: C2PA: {report.problems}"
     assert report.watermark, f"{what}: no invisible watermark"
 
 

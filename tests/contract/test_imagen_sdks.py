@@ -38,10 +38,13 @@ def decode(data: bytes) -> Image.Image:
     return image
 
 
-def provenance(data: bytes, mime: str = "image/png") -> Any:
+def assert_signed(data: bytes, mime: str = "image/png", *, watermark: bool = True) -> None:
+    """Content credentials (signed by genserve, declaring AI origin) and, unless lossy, the invisible watermark."""
     from genserve.provenance import verify_bytes
 
-    return verify_bytes(data, mime)
+    report = verify_bytes(data, mime)
+    assert report.c2pa_valid and report.ai_generated and report.genserve_signed, f"C2PA: {report.problems}"
+    assert report.watermark or not watermark, "no invisible watermark"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -101,8 +104,7 @@ def test_sdk219_jpeg_images_in_16_9(sdk219: dict[str, Any]) -> None:
         pictures.append(picture.tobytes())
         # JPEG output: the content credentials are embedded in the JPEG; the pixel watermark does not survive
         # lossy compression at q80 (genserve/provenance/watermark.py), so only the manifest is checked.
-        report = provenance(data, "image/jpeg")
-        assert report.c2pa_valid and report.ai_generated, report.problems
+        assert_signed(data, "image/jpeg", watermark=False)
     assert pictures[0] != pictures[1], "the two images of one request are identical"
 
 
@@ -157,8 +159,7 @@ def test_vertex_generate_images_in_each_aspect_ratio(vertex: genai.Client, ratio
     [generated] = r.generated_images
     picture = decode(generated.image.image_bytes)
     assert (generated.image.mime_type, picture.format, picture.size) == ("image/png", "PNG", SIZES[ratio])
-    report = provenance(generated.image.image_bytes)
-    assert report.c2pa_valid and report.ai_generated and report.watermark, report.problems
+    assert_signed(generated.image.image_bytes)
 
 
 def test_vertex_seed_without_watermark_is_reproducible(vertex: genai.Client) -> None:
@@ -214,8 +215,7 @@ def test_vertex_inpainting_with_a_user_mask_keeps_the_source_aspect_ratio(vertex
     [generated] = r.generated_images
     picture = decode(generated.image.image_bytes)
     assert picture.size == (128, 64), f"a 200x100 source came back {picture.size}, not 2:1"
-    report = provenance(generated.image.image_bytes)
-    assert report.c2pa_valid and report.ai_generated and report.watermark, report.problems
+    assert_signed(generated.image.image_bytes)
 
 
 def test_vertex_background_mask_is_not_implemented(vertex: genai.Client) -> None:
@@ -245,3 +245,4 @@ def test_vertex_generate_content_returns_an_image_part(vertex: genai.Client) -> 
     pictures = [p.inline_data for p in r.candidates[0].content.parts if p.inline_data is not None]
     assert pictures, f"no image part: {r.candidates[0].content.parts}"
     assert pictures[0].mime_type == "image/png" and decode(pictures[0].data).size == (128, 128)
+    assert_signed(pictures[0].data)

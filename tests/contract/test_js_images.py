@@ -45,7 +45,7 @@ def images(parts: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def assert_signed(data_b64: str, what: str) -> None:
     report = provenance(data_b64)
-    assert report.c2pa_valid and report.ai_generated, f"{what}: no valid C2PA manifest: {report.problems}"
+    assert report.c2pa_valid and report.ai_generated and report.genserve_signed, f"{what}: C2PA: {report.problems}"
     assert report.watermark, f"{what}: no invisible watermark"
 
 
