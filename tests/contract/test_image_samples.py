@@ -187,7 +187,7 @@ def run_js_sample(name: str, live: Any, tmp_path: Path, js_work: Any) -> tuple[P
     return work, proc.stdout
 
 
-def test_the_js_samples_import_sdk_1_30_0(js_work: Any, tmp_path: Path) -> None:
+def test_the_js_samples_import_sdk_1_30_0(js_work: Any) -> None:
     node, work = js_work
     probe = "import { createRequire } from 'node:module';\n"
     probe += "console.log(createRequire(import.meta.url).resolve('@google/genai'));\n"

@@ -225,15 +225,16 @@ def test_vertex_background_mask_is_not_implemented(vertex: genai.Client) -> None
     assert "MASK_MODE_BACKGROUND" in caught.value.message and "MASK_MODE_USER_PROVIDED" in caught.value.message
 
 
-def test_vertex_upscale_is_not_implemented(vertex: genai.Client) -> None:
-    with pytest.raises(errors.APIError) as caught:
-        vertex.models.upscale_image(
-            model="imagen-3.0-generate-002",
-            image=types.Image(image_bytes=png_bytes((128, 128)), mime_type="image/png"),
-            upscale_factor="x2",
-        )
-    assert caught.value.code == 501, caught.value
-    assert "upscale" in caught.value.message.lower()
+def test_vertex_upscale_enlarges_by_the_factor(vertex: genai.Client) -> None:
+    # upscale_image was first planned as a 501; the server now serves it (README: "upscale_image").
+    r = vertex.models.upscale_image(
+        model="imagen-3.0-generate-002",
+        image=types.Image(image_bytes=png_bytes((128, 128)), mime_type="image/png"),
+        upscale_factor="x2",
+    )
+    [generated] = r.generated_images
+    assert decode(generated.image.image_bytes).size == (256, 256)
+    assert_signed(generated.image.image_bytes)
 
 
 def test_vertex_generate_content_returns_an_image_part(vertex: genai.Client) -> None:
