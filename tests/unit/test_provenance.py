@@ -175,6 +175,7 @@ def test_unstamped_image_carries_nothing(tmp_path):
         genserve_signed=False,
         watermark=False,
         problems=["no C2PA manifest"],
+        mime="image/png",
     )
     assert not report.carries_genserve_provenance
 
@@ -268,6 +269,7 @@ def test_mp4_is_signed_and_still_decodes(provenance, tmp_path):
     report = verify_file(path, trust_anchors_pem=provenance.trust_anchors_pem)
     assert report.c2pa_valid and report.c2pa_trusted and report.ai_generated and report.genserve_signed
     assert report.model == "tiny-video" and not report.watermark
+    assert "genserve watermark: not applicable (images only)" in report.lines()
     with av.open(io.BytesIO(signed)) as container:
         assert sum(1 for _ in container.decode(video=0)) == 8
 

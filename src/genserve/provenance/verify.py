@@ -25,6 +25,7 @@ class VerifyReport:
     signer: str | None = None
     problems: list[str] = field(default_factory=list)
     model: str | None = None
+    mime: str | None = None
 
     @property
     def carries_genserve_provenance(self) -> bool:
@@ -44,7 +45,10 @@ class VerifyReport:
             out.append(f"  made by genserve: {_yes(self.genserve_signed)}")
             origin = "yes (trainedAlgorithmicMedia)" if self.ai_generated else "not declared"
             out.append(f"  AI-generated: {origin}" + (f", model {self.model}" if self.model else ""))
-        out.append(f"genserve watermark: {'found' if self.watermark else 'not found'}")
+        if self.mime is not None and not self.mime.startswith("image/"):
+            out.append("genserve watermark: not applicable (images only)")
+        else:
+            out.append(f"genserve watermark: {'found' if self.watermark else 'not found'}")
         out.extend(f"problem: {problem}" for problem in self.problems)
         verdict = "carries genserve provenance" if self.carries_genserve_provenance else "no genserve provenance"
         out.append(f"verdict: {verdict}")
@@ -76,7 +80,7 @@ def verify_bytes(data: bytes, mime: str, trust_anchors_pem: str | None = None) -
     manifest_store = _read_manifest_store(data, mime, trust_anchors_pem, problems)
     fields = _c2pa_fields(manifest_store, trust_anchors_pem is not None, problems)
     watermark = _watermark(data, problems) if mime in _IMAGE_TYPES else False
-    return VerifyReport(watermark=watermark, problems=problems, **fields)
+    return VerifyReport(watermark=watermark, problems=problems, mime=mime, **fields)
 
 
 def _read_manifest_store(data: bytes, mime: str, anchors: str | None, problems: list[str]) -> dict | None:
