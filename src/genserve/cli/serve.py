@@ -12,7 +12,8 @@ from genserve.settings import Settings
 DEMO_BANNER = """
 ============================================================================
   genserve is serving the DEMO catalog: tiny models with RANDOM weights.
-  Every API call works end to end, but the answers are gibberish.
+  Every API call works end to end, but the answers are gibberish and the
+  images are noise.
   Serve real models with --model NAME=PATH or --config genserve.toml.
 ============================================================================
 """
