@@ -235,7 +235,7 @@ def test_jpeg_reencode_strips_c2pa_and_q85_erases_the_watermark(stamped_png):
     q95 = verify_bytes(encode(image, "JPEG", quality=95), "image/jpeg")
     q85 = verify_bytes(encode(image, "JPEG", quality=85), "image/jpeg")
     assert not q95.c2pa_present and not q85.c2pa_present
-    # q95 keeps the mark on some images and not others (3-12 of 64 bits wrong on 512² images): not asserted.
+    # q95 keeps the mark on some images and not others (2-14 of 64 bits wrong on 512² images): not asserted.
     assert not q85.watermark and not q85.carries_genserve_provenance
 
 
