@@ -85,7 +85,6 @@ def test_dev_leaf_has_the_profile_c2pa_requires(tmp_path):
     assert leaf.extensions.get_extension_for_class(x509.SubjectKeyIdentifier)
     assert leaf.subject.get_attributes_for_oid(NameOID.COMMON_NAME)[0].value == "genserve"
     assert leaf.issuer.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)[0].value == "genserve local development CA"
-    assert credentials.is_dev_certificate(leaf)
 
 
 def test_cert_and_key_must_be_configured_together(tmp_path):

@@ -25,7 +25,7 @@ CA_FILE = "ca.pem"
 CHAIN_FILE = "signer-chain.pem"
 KEY_FILE = "signer-key.pem"
 
-# Long enough that a development install never sees its credentials expire.
+# Long enough that a development install rarely outlives its credentials (delete the directory to renew them).
 _CA_DAYS = 3650
 _LEAF_DAYS = 1825
 
@@ -67,12 +67,6 @@ def ensure_dev_credentials(directory: Path) -> Credentials:
                 _write_atomic(chain_path, chain_pem)
                 _write_atomic(ca_path, ca_pem)
     return Credentials(chain_pem=chain_path.read_bytes(), key_pem=key_path.read_bytes(), ca_pem=ca_path.read_bytes())
-
-
-def is_dev_certificate(cert: x509.Certificate) -> bool:
-    """Whether a certificate was issued by (or is) a genserve development CA."""
-    orgs = cert.issuer.get_attributes_for_oid(NameOID.ORGANIZATION_NAME)
-    return any(attr.value == DEV_ORGANIZATION for attr in orgs)
 
 
 def _generate_dev_chain() -> tuple[bytes, bytes, bytes]:
