@@ -179,6 +179,16 @@ def test_unstamped_image_carries_nothing(tmp_path):
     assert not report.carries_genserve_provenance
 
 
+def test_damaged_files_are_reported_not_raised(stamped_png):
+    plain = encode(natural_image(128), "PNG")
+    truncated_plain = verify_bytes(plain[:5000], "image/png")
+    assert not truncated_plain.c2pa_present and not truncated_plain.watermark
+    assert any("could not be decoded" in problem for problem in truncated_plain.problems)
+    truncated_signed = verify_bytes(stamped_png[:8000], "image/png")
+    assert truncated_signed.c2pa_present and not truncated_signed.c2pa_valid
+    assert not truncated_signed.carries_genserve_provenance
+
+
 def test_pixels_changed_after_signing_invalidate_the_credentials(provenance, stamped_png):
     image = Image.open(io.BytesIO(stamped_png))
     pixels = np.array(image)

@@ -78,7 +78,7 @@ def verify_bytes(data: bytes, mime: str, trust_anchors_pem: str | None = None) -
     """Verify encoded media. With `trust_anchors_pem`, a signer chaining to one of those CAs is reported trusted."""
     problems: list[str] = []
     manifest_store = _read_manifest_store(data, mime, trust_anchors_pem, problems)
-    fields = _c2pa_fields(manifest_store, trust_anchors_pem is not None, problems)
+    fields = _c2pa_fields(manifest_store, bool(trust_anchors_pem), problems)
     watermark = _watermark(data, problems) if mime in _IMAGE_TYPES else False
     return VerifyReport(watermark=watermark, problems=problems, mime=mime, **fields)
 
@@ -95,9 +95,13 @@ def _read_manifest_store(data: bytes, mime: str, anchors: str | None, problems: 
         problems.append("no C2PA manifest")
         return None
     except c2pa.C2paError as exc:
-        # A manifest that is there but cannot be parsed is reported as present and invalid, not as absent.
-        problems.append(f"C2PA manifest unreadable: {exc}")
-        return {}
+        # A damaged manifest is present and invalid, not absent; a damaged file without one is just unreadable.
+        # Every embedded manifest store carries the JUMBF label "c2pa", which is what tells the two apart.
+        if b"c2pa" in data:
+            problems.append(f"C2PA manifest unreadable: {exc}")
+            return {}
+        problems.append(f"no C2PA manifest (file could not be parsed: {exc})")
+        return None
     finally:
         context.close()
 
