@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import logging
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -89,9 +90,7 @@ class ImageService:
             width, height = snap(request.image.width * factor, multiple), snap(request.image.height * factor, multiple)
         else:
             width, height = self.edit_size(entry, engine, request.image, None)
-        image = _resized(request.image, width, height)
-        mask = _resized(request.mask, width, height, nearest=True) if request.mask is not None else None
-        return width, height, image, mask
+        return width, height, request.image, request.mask  # the engine fits them to the output size
 
     async def draw(
         self, entry: ModelEntry, prompt: str, reply: ImageReply, source: Media | None, seed: int | None
@@ -102,7 +101,7 @@ class ImageService:
             if source is not None:
                 picture = await asyncio.to_thread(decode_image, source.data, source.mime_type, "the image to edit")
                 width, height = self.edit_size(entry, engine, picture, reply.aspect_ratio)
-                image, task = _resized(picture, width, height), ImageTask.EDIT
+                image, task = picture, ImageTask.EDIT
             else:
                 width, height = self.size_for(entry, engine, reply.aspect_ratio or "1:1", reply.image_size)
             job = ImageRequest(prompt=prompt, width=width, height=height, task=task, seed=seed, image=image)
@@ -135,27 +134,21 @@ class ImageService:
         return await asyncio.to_thread(stamp)
 
 
-def _resized(image: Any, width: int, height: int, *, nearest: bool = False) -> Any:
-    from PIL import Image
-
-    if image.size == (width, height):
-        return image
-    return image.resize((width, height), Image.Resampling.NEAREST if nearest else Image.Resampling.LANCZOS)
-
-
 def provenance_factory(directory: Any, cert: Any, key: Any) -> Callable[[], Stamper]:
     """A cached constructor of the provenance stamper; a missing extra is a clear 503, not a crash."""
     made: list[Stamper] = []
 
     def get() -> Stamper:
         if not made:
-            try:
-                from genserve.provenance import Provenance
-            except ImportError as exc:
+            missing = [name for name in ("c2pa", "imwatermark", "cv2") if importlib.util.find_spec(name) is None]
+            if missing:
                 raise Unavailable(
-                    f"Generated images carry provenance, which needs packages that are not installed ({exc.name}): "
-                    "pip install 'genserve[image]'"
-                ) from exc
+                    f"Generated images carry provenance, which needs packages that are not installed "
+                    f"({', '.join(missing)}): pip install 'genserve[image]' && "
+                    "pip install --no-deps invisible-watermark"
+                )
+            from genserve.provenance import Provenance
+
             made.append(Provenance(directory, cert, key))
         return made[0]
 
