@@ -7,6 +7,7 @@ from typing import Any, Protocol
 
 from genserve.core.image_types import ImageRequest, ImageTask
 from genserve.core.types import GenerationEvent, Prompt, TextRequest
+from genserve.core.video_types import AudioRequest, VideoRequest
 
 
 class TextEngine(Protocol):
@@ -51,5 +52,38 @@ class ImageEngine(Protocol):
 
     def memory_bytes(self) -> int:
         """Bytes of weights held (for the model memory budget)."""
+
+    def close(self) -> None: ...
+
+
+class VideoEngine(Protocol):
+    # Pipeline width and height must be multiples of this (32 for LTX-Video, 16 for Wan, ...).
+    size_multiple: int
+    image_to_video: bool  # an input image can be the first frame
+    last_frame: bool  # a last frame can be given too
+
+    def frame_count(self, frames: int) -> int:
+        """The smallest frame count this family can generate that is >= `frames` (LTX: 8k+1, Wan: 4k+1)."""
+
+    async def count_tokens(self, text: str) -> int: ...
+
+    async def generate(self, request: VideoRequest, on_step: StepCallback | None = None) -> list[list[Any]]:
+        """`request.count` videos, each `request.num_frames` PIL RGB frames of `request.width` x `request.height`,
+        from one batched pipeline call. Cancelling the awaiting task stops the pipeline at its next step."""
+
+    def memory_bytes(self) -> int: ...
+
+    def close(self) -> None: ...
+
+
+class AudioEngine(Protocol):
+    sample_rate: int
+    channels: int
+
+    async def generate(self, request: AudioRequest) -> Any:
+        """A float32 numpy array (channels, samples) of exactly `request.seconds` x `sample_rate` samples, in
+        [-1, 1]. Longer than the model's window: generated in consecutive pieces and joined."""
+
+    def memory_bytes(self) -> int: ...
 
     def close(self) -> None: ...
