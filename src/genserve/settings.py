@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     # Weights the loaded models may hold together, in GiB; loading past it unloads the least recently used idle
     # model first. 0: no limit.
     model_memory_gib: float = 0.0
+    # Generated videos (files with source GENERATED) and finished operations are kept this long, as Google does.
+    generated_files_ttl_hours: float = 48.0
+    # Long-running jobs (video generation) running at once across all models; each model also has its own
+    # max_concurrent_jobs in the catalog.
+    operation_workers: int = 4
 
     @field_validator("api_keys", "image_blocklist", mode="before")
     @classmethod

@@ -154,11 +154,11 @@ def decode_input_image(image: ImageBytes | None, where: str):
             raise InvalidArgument(f"{where}.gcsUri: Cloud Storage images are not supported; send bytesBase64Encoded")
         raise InvalidArgument(f"{where}.bytesBase64Encoded: the image bytes are missing")
     data = image.bytes_base64_encoded
-    mime = image.mime_type or _sniff(data)
+    mime = image.mime_type or sniff_image_mime(data)
     return decode_image(data, mime, where, max_pixels=MAX_EDIT_PIXELS)
 
 
-def _sniff(data: bytes) -> str:
+def sniff_image_mime(data: bytes) -> str:
     if data.startswith(b"\x89PNG"):
         return "image/png"
     if data.startswith(b"\xff\xd8"):

@@ -17,13 +17,15 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-Task = Literal["text", "embedding", "image"]
+Task = Literal["text", "embedding", "image", "video", "audio"]
 
 # What each task lets clients call; the Model resource reports exactly this.
 GENERATION_METHODS: dict[str, list[str]] = {
     "text": ["generateContent", "streamGenerateContent", "countTokens"],
     "embedding": ["embedContent", "batchEmbedContents", "countTokens"],
     "image": ["predict"],
+    "video": ["predictLongRunning"],
+    "audio": [],  # soundtracks for video models; not called directly
 }
 
 # The task each engine serves; engines/registry.py says where each engine's code lives.
@@ -34,6 +36,8 @@ ENGINE_TASKS: dict[str, Task] = {
     "llamacpp": "text",
     "transformers-embedding": "embedding",
     "diffusers": "image",
+    "diffusers-video": "video",
+    "diffusers-audio": "audio",
 }
 
 
@@ -80,6 +84,21 @@ class ModelEntry(BaseModel):
     default_sample_count: int = 4
     image_scale: float = 1.0
     image_sizes: list[str] = Field(default_factory=lambda: ["1K", "2K"])
+    # Video models (Veo's :predictLongRunning): sizes are Veo's (720p is 1280x720) times video_scale; sample
+    # counts use max_sample_count/default_sample_count above.
+    video_scale: float = 1.0
+    video_resolutions: list[str] = Field(default_factory=lambda: ["720p"])
+    video_aspect_ratios: list[str] = Field(default_factory=lambda: ["16:9", "9:16"])
+    video_durations: list[int] = Field(default_factory=lambda: [5, 6, 7, 8])
+    default_video_duration: int = 8
+    # Inputs besides the prompt: "image" (image-to-video), "lastFrame", "referenceImages".
+    video_inputs: list[str] = Field(default_factory=list)
+    # The soundtrack: never, always (Veo 3), or when generateAudio asks; audio_model is the catalog entry
+    # (engine diffusers-audio) that makes it.
+    audio: Literal["none", "always", "optional"] = "none"
+    audio_model: str | None = None
+    # Jobs (long-running operations) running on this model at once; more wait in the queue.
+    max_concurrent_jobs: int = 1
     input_modalities: list[str] = Field(default_factory=lambda: ["text"])
     output_modalities: list[str] = Field(default_factory=lambda: ["text"])
     # Passed to the engine untouched (dtype, device, threads, ...).
@@ -103,6 +122,10 @@ class ModelEntry(BaseModel):
             raise ValueError("default_sample_count must be between 1 and max_sample_count")
         if "image" in self.output_modalities and self.task == "text" and not self.image_model:
             raise ValueError("a text model with image output needs image_model: the catalog entry that renders")
+        if self.audio != "none" and not self.audio_model:
+            raise ValueError("a video model with audio needs audio_model: the catalog entry that makes soundtracks")
+        if self.default_video_duration not in self.video_durations:
+            raise ValueError("default_video_duration must be one of video_durations")
         return self
 
     @property
@@ -143,6 +166,8 @@ class Catalog:
         for entry in entries:
             if entry.image_model and self._by_name.get(entry.image_model, entry).task != "image":
                 raise ValueError(f"{entry.name}: image_model '{entry.image_model}' is not an image model here")
+            if entry.audio_model and self._by_name.get(entry.audio_model, entry).task != "audio":
+                raise ValueError(f"{entry.name}: audio_model '{entry.audio_model}' is not an audio model here")
 
     def names(self) -> list[str]:
         return list(self._by_name)

@@ -222,6 +222,40 @@ class FilesService:
         assert record is not None
         return record
 
+    async def save_generated(
+        self,
+        owner: str,
+        data: bytes,
+        *,
+        mime_type: str,
+        display_name: str = "",
+        ttl_hours: float,
+        video_duration_s: float | None = None,
+        version: str = "v1beta",
+    ) -> FileRecord:
+        """Media the server made (a generated video): ACTIVE at once, source GENERATED, so it has a download URI."""
+        blob_key = secrets.token_hex(16)
+        sha256_hex = await self.blobs.put(blob_key, data)
+        now = self.clock()
+        record = FileRecord(
+            owner=owner,
+            id=secrets.token_hex(6),  # [a-f0-9]+: both SDKs cut ids out of URIs with [a-z0-9]+
+            display_name=display_name,
+            mime_type=mime_type,
+            size_bytes=len(data),
+            sha256_hex=sha256_hex,
+            state=FileState.ACTIVE,
+            source=FileSource.GENERATED,
+            api_version=version,
+            blob_key=blob_key,
+            create_time=now,
+            update_time=now,
+            expiration_time=now + timedelta(hours=ttl_hours),
+            video_duration_s=video_duration_s,
+        )
+        self.repo.insert(record)
+        return record
+
     # -- resources ----------------------------------------------------------------------------------
 
     def get(self, owner: str, reference: str) -> FileRecord:

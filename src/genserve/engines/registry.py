@@ -15,6 +15,8 @@ _ENGINES: dict[str, tuple[str, str]] = {
     "scripted": ("genserve.engines.scripted:ScriptedTextEngine", ""),
     "llamacpp": ("genserve.engines.llamacpp:LlamaCppTextEngine", "llamacpp"),
     "diffusers": ("genserve.engines.hf_diffusers_image:DiffusersImageEngine", "image"),
+    "diffusers-video": ("genserve.engines.hf_diffusers_video:DiffusersVideoEngine", "video"),
+    "diffusers-audio": ("genserve.engines.hf_audio:DiffusersAudioEngine", "video"),
 }
 
 

@@ -35,3 +35,17 @@ def size_like(width: int, height: int, longest: int, multiple: int) -> tuple[int
     """An output size with the input image's aspect ratio, its longer side near `longest` (edits)."""
     ratio = longest / max(width, height)
     return snap(width * ratio, multiple), snap(height * ratio, multiple)
+
+
+# Veo's output sizes (width, height) per resolution and aspect ratio.
+VEO_SIZES: dict[str, dict[str, tuple[int, int]]] = {
+    "720p": {"16:9": (1280, 720), "9:16": (720, 1280)},
+    "1080p": {"16:9": (1920, 1080), "9:16": (1080, 1920)},
+}
+
+
+def video_size(resolution: str, aspect_ratio: str, scale: float) -> tuple[int, int]:
+    """Veo's size for the resolution and ratio times the model's `video_scale`, rounded to even numbers
+    (H.264 in yuv420p needs them). The pipeline renders at a multiple of its own and frames are resized."""
+    width, height = VEO_SIZES[resolution][aspect_ratio]
+    return snap(width * scale, 2), snap(height * scale, 2)
