@@ -1,0 +1,272 @@
+"""Video generation with a diffusers pipeline (LTX-Video, Wan, CogVideoX), one batched call per request."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import enum
+import inspect
+import secrets
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import diffusers
+import torch
+from diffusers import DiffusionPipeline
+from PIL import Image
+
+from genserve.core.video_types import VideoRequest
+from genserve.engines.base import StepCallback
+from genserve.engines.torch_options import load_options
+from genserve.errors import Cancelled, InvalidArgument
+
+
+class Mode(enum.Enum):
+    TEXT = "generate video from text"
+    IMAGE = "animate an image"
+    FIRST_LAST = "animate between a first and a last frame"
+
+
+@dataclass(frozen=True)
+class Family:
+    """A video pipeline family: the pipeline class behind each mode and how it takes its frames."""
+
+    name: str
+    text: str  # text-to-video pipeline class
+    image: str  # image-to-video (first frame) pipeline class
+    first_last: str | None = None  # pipeline class that conditions on a first and a last frame
+    steps: int = 50  # the family's usual number of denoising steps
+    # Every checkpoint of the family does text and image alike (one transformer); otherwise an image-to-video
+    # checkpoint is recognised by a transformer reading more channels than the VAE's latents (the image's).
+    shared_weights: bool = False
+    one_image_per_batch: bool = False  # the pipeline repeats one image to the batch (copies would multiply it)
+    frame_index_keys: bool = False  # first and last frame go in as a list of images at frame indices
+    # The first-and-last pipeline passes its own sigma schedule, which a scheduler set up for dynamic
+    # shifting rejects ("mu must be passed"): it gets a copy with the shift fixed.
+    first_last_static_shift: bool = False
+
+
+# By pipeline class name prefix.
+FAMILIES: tuple[tuple[str, Family], ...] = (
+    (
+        "LTX",
+        Family(
+            "LTX-Video",
+            text="LTXPipeline",
+            image="LTXImageToVideoPipeline",
+            first_last="LTXConditionPipeline",
+            shared_weights=True,
+            frame_index_keys=True,
+            first_last_static_shift=True,
+        ),
+    ),
+    (
+        "Wan",
+        Family(
+            "Wan",
+            text="WanPipeline",
+            image="WanImageToVideoPipeline",
+            first_last="WanImageToVideoPipeline",
+            one_image_per_batch=True,
+        ),
+    ),
+    ("CogVideoX", Family("CogVideoX", text="CogVideoXPipeline", image="CogVideoXImageToVideoPipeline")),
+)
+
+
+def family_of(pipe: Any) -> Family:
+    name = type(pipe).__name__
+    for prefix, family in FAMILIES:
+        if name.startswith(prefix):
+            return family
+    known = ", ".join(family.name for _, family in FAMILIES)
+    raise ValueError(f"{name} is not a video pipeline this engine knows ({known})")
+
+
+def size_multiple_of(pipe: Any) -> int:
+    """The VAE's spatial compression times the transformer's spatial patch."""
+    spatial = getattr(pipe, "vae_spatial_compression_ratio", None) or pipe.vae_scale_factor_spatial
+    patch = pipe.transformer.config.patch_size
+    return int(spatial) * int(patch[-1] if isinstance(patch, (list, tuple)) else patch or 1)
+
+
+def temporal_factor_of(pipe: Any) -> int:
+    """Frames per latent frame: counts are factor * k + 1 (the first frame has a latent of its own)."""
+    return int(getattr(pipe, "vae_temporal_compression_ratio", None) or pipe.vae_scale_factor_temporal)
+
+
+class DiffusersVideoEngine:
+    def __init__(self, path: str, options: dict[str, Any]) -> None:
+        load = load_options(options).model_kwargs
+        self.device = str(load["device_map"])
+        dtype = load["dtype"] if load["dtype"] != "auto" else auto_dtype(self.device)
+        self.pipe = DiffusionPipeline.from_pretrained(path, dtype=dtype).to(self.device)
+        self.family = family_of(self.pipe)
+        self.size_multiple = size_multiple_of(self.pipe)
+        self._temporal = temporal_factor_of(self.pipe)
+        self._pipelines = _mode_pipelines(self.pipe, self.family)
+        for pipe in self._pipelines.values():
+            pipe.set_progress_bar_config(disable=True)
+        self.image_to_video = Mode.IMAGE in self._pipelines
+        self.last_frame = Mode.FIRST_LAST in self._pipelines
+        self.steps = int(options.get("steps", self.family.steps))
+        guidance = options.get("guidance_scale")
+        self.guidance_scale = None if guidance is None else float(guidance)  # None: the pipeline's default
+        # A private copy: the pipeline's fast tokenizer fails ("Already borrowed") when another thread calls
+        # it with other truncation settings, and counting must not wait behind a running generation.
+        self._counter = copy.deepcopy(getattr(self.pipe, "tokenizer", None))
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"video:{Path(path).name}")
+
+    def frame_count(self, frames: int) -> int:
+        latent_steps = max(0, -(-(frames - 1) // self._temporal))  # ceiling division
+        return self._temporal * latent_steps + 1
+
+    async def count_tokens(self, text: str) -> int:
+        if self._counter is None:
+            return 0
+        return len(self._counter(text, truncation=False, verbose=False)["input_ids"])
+
+    async def generate(self, request: VideoRequest, on_step: StepCallback | None = None) -> list[list[Any]]:
+        mode = self._mode_for(request)
+        cancel = threading.Event()
+        loop = asyncio.get_running_loop()
+        future = loop.run_in_executor(self._executor, self._run, mode, request, on_step, cancel)
+        try:
+            return await future
+        except asyncio.CancelledError:
+            cancel.set()  # the running call stops at its next step; a queued one never starts
+            raise
+
+    def memory_bytes(self) -> int:
+        return pipelines_memory_bytes([self.pipe, *self._pipelines.values()])
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        self._pipelines.clear()
+        self.pipe = None
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+
+    def _mode_for(self, request: VideoRequest) -> Mode:
+        if request.last_frame is not None and request.image is None:
+            raise InvalidArgument("A last frame can only be given together with the first frame (image).")
+        mode = Mode.TEXT if request.image is None else Mode.IMAGE
+        mode = Mode.FIRST_LAST if request.last_frame is not None else mode
+        if mode not in self._pipelines:
+            can = " and ".join(m.value for m in Mode if m in self._pipelines)
+            raise InvalidArgument(f"This model ({self.family.name}) cannot {mode.value}: it can only {can}.")
+        multiple = self.size_multiple
+        if request.width % multiple or request.height % multiple or request.width <= 0 or request.height <= 0:
+            raise InvalidArgument(f"Video width and height must be positive multiples of {multiple}.")
+        if request.num_frames != self.frame_count(request.num_frames):
+            raise InvalidArgument(f"This model generates {self._temporal}k+1 frames, not {request.num_frames}.")
+        return mode
+
+    def _run(self, mode: Mode, request: VideoRequest, on_step: StepCallback | None, cancel: threading.Event) -> list:
+        if cancel.is_set():
+            raise Cancelled("Video generation was cancelled.")
+        pipe = self._pipelines[mode]
+        kwargs = self._call_arguments(pipe, mode, request)
+
+        def step_end(running: Any, step: int, timestep: Any, tensors: dict) -> dict:
+            if on_step is not None:
+                on_step(step + 1, int(getattr(running, "_num_timesteps", None) or kwargs["num_inference_steps"]))
+            if cancel.is_set():
+                # Raising leaves the pipeline at once (no VAE decode, the costly part of a video) and leaves
+                # no flag behind on the shared pipeline object, so the next call starts clean.
+                raise Cancelled("Video generation was cancelled.")
+            return tensors
+
+        kwargs["callback_on_step_end"] = step_end
+        videos = pipe(**kwargs).frames
+        return [_finish(video, request) for video in videos]
+
+    def _call_arguments(self, pipe: Any, mode: Mode, request: VideoRequest) -> dict[str, Any]:
+        seed = request.seed if request.seed is not None else secrets.randbits(31)
+        arguments = {
+            "prompt": request.prompt,
+            "negative_prompt": request.negative_prompt,
+            "num_videos_per_prompt": request.count,
+            # CPU generators: a seed draws the same starting noise on any device. Video i uses seed + i.
+            "generator": [torch.Generator("cpu").manual_seed(seed + i) for i in range(request.count)],
+            "num_inference_steps": request.steps or self.steps,
+            "guidance_scale": request.guidance_scale if request.guidance_scale is not None else self.guidance_scale,
+            # Always given: the defaults are the family's training size and length.
+            "width": request.width,
+            "height": request.height,
+            "num_frames": request.num_frames,
+            "frame_rate": request.fps,  # LTX conditions its rotary positions on the frame rate
+            "output_type": "pil",
+            **self._frame_arguments(mode, request),
+        }
+        accepted = inspect.signature(pipe.__call__).parameters
+        return {key: value for key, value in arguments.items() if value is not None and key in accepted}
+
+    def _frame_arguments(self, mode: Mode, request: VideoRequest) -> dict[str, Any]:
+        if mode is Mode.TEXT:
+            return {}
+        size = (request.width, request.height)
+        first = _fit(request.image, size)
+        if mode is Mode.FIRST_LAST:
+            last = _fit(request.last_frame, size)
+            if self.family.frame_index_keys:
+                return {"image": [first, last], "frame_index": [0, request.num_frames - 1]}
+            return {"image": first, "last_image": last}
+        # One copy per video where the pipeline encodes image i with generator i.
+        return {"image": first if self.family.one_image_per_batch else [first] * request.count}
+
+
+def _mode_pipelines(base: Any, family: Family) -> dict[Mode, Any]:
+    """The pipelines this checkpoint's weights can run, sharing every module with `base` (from_pipe)."""
+    transformer = base.transformer.config
+    vae = base.vae.config
+    latent = vae.get("latent_channels") or vae.get("z_dim")
+    # Wan 2.2 TI2V conditions on the image through its timesteps, not extra channels: one model does both.
+    shared = family.shared_weights or bool(base.config.get("expand_timesteps"))
+    image_weights = shared or transformer.in_channels > latent
+    text_weights = shared or transformer.in_channels == latent
+    wanted = {Mode.TEXT: family.text if text_weights else None, Mode.IMAGE: family.image if image_weights else None}
+    if image_weights and family.first_last and not base.config.get("expand_timesteps"):
+        wanted[Mode.FIRST_LAST] = family.first_last
+    pipelines: dict[Mode, Any] = {}
+    for mode, class_name in wanted.items():
+        if class_name is None:
+            continue
+        extra = {}
+        if (
+            mode is Mode.FIRST_LAST
+            and family.first_last_static_shift
+            and base.scheduler.config.get("use_dynamic_shifting")
+        ):
+            extra["scheduler"] = type(base.scheduler).from_config(base.scheduler.config, use_dynamic_shifting=False)
+        same = type(base).__name__ == class_name and not extra
+        pipelines[mode] = base if same else getattr(diffusers, class_name).from_pipe(base, **extra)
+    return pipelines
+
+
+def _finish(video: list, request: VideoRequest) -> list[Image.Image]:
+    size = (request.width, request.height)
+    frames = [_fit(frame, size) for frame in video[: request.num_frames]]
+    # A pipeline that rounds the count down would otherwise shorten the clip; hold the last frame instead.
+    return frames + [frames[-1]] * (request.num_frames - len(frames))
+
+
+def pipelines_memory_bytes(pipes: list[Any]) -> int:
+    """Bytes of weights held; pipelines made with from_pipe share modules, so each module counts once."""
+    modules = {id(m): m for p in pipes for m in p.components.values() if isinstance(m, torch.nn.Module)}
+    tensors = [t for m in modules.values() for t in (*m.parameters(), *m.buffers())]
+    return sum(t.numel() * t.element_size() for t in tensors)
+
+
+def _fit(image: Any, size: tuple[int, int]) -> Image.Image:
+    image = image if image.mode == "RGB" else image.convert("RGB")
+    return image if image.size == size else image.resize(size, Image.Resampling.LANCZOS)
+
+
+def auto_dtype(device: str) -> torch.dtype:
+    if device.startswith("cuda"):
+        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+    return torch.float32  # CPU kernels are fastest and safest in float32
