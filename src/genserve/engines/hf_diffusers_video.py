@@ -220,7 +220,7 @@ class DiffusersVideoEngine:
 
 
 def _mode_pipelines(base: Any, family: Family) -> dict[Mode, Any]:
-    """The pipelines this checkpoint's weights can run, sharing every module with `base` (from_pipe)."""
+    """The pipelines this checkpoint's weights can run, sharing every module with `base`."""
     transformer = base.transformer.config
     vae = base.vae.config
     latent = vae.get("latent_channels") or vae.get("z_dim")
@@ -243,8 +243,23 @@ def _mode_pipelines(base: Any, family: Family) -> dict[Mode, Any]:
         ):
             extra["scheduler"] = type(base.scheduler).from_config(base.scheduler.config, use_dynamic_shifting=False)
         same = type(base).__name__ == class_name and not extra
-        pipelines[mode] = base if same else getattr(diffusers, class_name).from_pipe(base, **extra)
+        pipelines[mode] = base if same else _derive(base, getattr(diffusers, class_name), extra)
     return pipelines
+
+
+def _derive(base: Any, pipeline_class: type, overrides: dict[str, Any]) -> Any:
+    """`from_pipe` without its final cast of every shared module to one dtype (float32 unless told), which
+    would turn bfloat16 weights back to float32 under the base pipeline, undo layers kept in float32, and
+    fail on quantized weights."""
+    arguments = {}
+    for name in list(inspect.signature(pipeline_class.__init__).parameters)[1:]:
+        if name in overrides:
+            arguments[name] = overrides[name]
+        elif name in base.components:
+            arguments[name] = base.components[name]
+        elif name in base.config:  # settings such as Wan's expand_timesteps
+            arguments[name] = base.config[name]
+    return pipeline_class(**arguments)
 
 
 def _finish(video: list, request: VideoRequest) -> list[Image.Image]:
