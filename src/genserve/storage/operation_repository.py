@@ -1,0 +1,226 @@
+"""Long-running operations in SQL: every state change is one conditional UPDATE, so processes can share the table."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Collection
+from datetime import datetime
+
+from sqlalchemy import Engine, and_, delete, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from genserve.core.operation_types import OperationRecord, OperationState
+from genserve.storage.tables import OperationRow
+
+QUEUED, RUNNING = OperationState.QUEUED.value, OperationState.RUNNING.value
+NOT_DONE = (QUEUED, RUNNING)
+DONE = tuple(s.value for s in OperationState if s.done)
+
+
+def _record(row: OperationRow) -> OperationRecord:
+    return OperationRecord(
+        id=row.id,
+        name=row.name,
+        owner=row.owner,
+        model=row.model,
+        kind=row.kind,
+        state=OperationState(row.state),
+        request=json.loads(row.request_json),
+        create_time=row.create_time,
+        update_time=row.update_time,
+        progress_done=row.progress_done,
+        progress_total=row.progress_total,
+        result=json.loads(row.result_json) if row.result_json is not None else None,
+        error_code=row.error_code,
+        error_message=row.error_message,
+        attempts=row.attempts,
+    )
+
+
+def _row(record: OperationRecord) -> OperationRow:
+    return OperationRow(
+        owner=record.owner,
+        id=record.id,
+        name=record.name,
+        model=record.model,
+        kind=record.kind,
+        state=record.state.value,
+        request_json=json.dumps(record.request),
+        result_json=json.dumps(record.result) if record.result is not None else None,
+        progress_done=record.progress_done,
+        progress_total=record.progress_total,
+        error_code=record.error_code,
+        error_message=record.error_message,
+        attempts=record.attempts,
+        create_time=record.create_time,
+        update_time=record.update_time,
+        done_time=record.update_time if record.done else None,
+    )
+
+
+def _key(owner: str, op_id: str):
+    return and_(OperationRow.owner == owner, OperationRow.id == op_id)
+
+
+class OperationRepository:
+    """Synchronous and quick (indexed rows); callers on the event loop accept a millisecond."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def _change(self, *where, **values) -> bool:
+        with Session(self._engine) as s, s.begin():
+            return s.execute(update(OperationRow).where(*where).values(**values)).rowcount > 0
+
+    def insert(self, record: OperationRecord) -> bool:
+        """False when (owner, id) is taken; the caller draws another id."""
+        try:
+            with Session(self._engine) as s, s.begin():
+                s.add(_row(record))
+        except IntegrityError:
+            return False
+        return True
+
+    def get(self, owner: str, op_id: str) -> OperationRecord | None:
+        with Session(self._engine) as s:
+            row = s.get(OperationRow, (owner, op_id))
+            return _record(row) if row is not None else None
+
+    def list(self, owner: str, after: tuple[datetime, str] | None, limit: int) -> list[OperationRecord]:
+        """Newest first. `after` is the (create_time, id) of the last operation of the previous page."""
+        query = select(OperationRow).where(OperationRow.owner == owner)
+        if after is not None:
+            created, op_id = after
+            query = query.where(
+                or_(
+                    OperationRow.create_time < created,
+                    and_(OperationRow.create_time == created, OperationRow.id > op_id),
+                )
+            )
+        query = query.order_by(OperationRow.create_time.desc(), OperationRow.id).limit(limit)
+        with Session(self._engine) as s:
+            return [_record(r) for r in s.scalars(query)]
+
+    def claim_next(self, now: datetime, kinds: Collection[str], admit: Callable[[str], bool]) -> OperationRecord | None:
+        """Moves the oldest QUEUED operation of one of `kinds` whose model `admit`s another job to RUNNING.
+
+        The UPDATE re-checks state='QUEUED', so when several processes race for one row exactly one wins;
+        the losers see rowcount 0 and look again."""
+        kinds = list(kinds)
+        queued = and_(OperationRow.state == QUEUED, OperationRow.kind.in_(kinds))
+        with Session(self._engine) as s:
+            models = [m for m in s.scalars(select(OperationRow.model).where(queued).distinct()) if admit(m)]
+        while models:
+            with Session(self._engine) as s, s.begin():
+                candidate = s.execute(
+                    select(OperationRow.owner, OperationRow.id)
+                    .where(queued, OperationRow.model.in_(models))
+                    .order_by(OperationRow.create_time, OperationRow.id)
+                    .limit(1)
+                ).first()
+                if candidate is None:
+                    return None
+                won = s.execute(
+                    update(OperationRow)
+                    .where(_key(*candidate), OperationRow.state == QUEUED)
+                    .values(state=RUNNING, attempts=OperationRow.attempts + 1, update_time=now)
+                ).rowcount
+                if won:
+                    return _record(s.get(OperationRow, tuple(candidate), populate_existing=True))
+        return None
+
+    def update_progress(self, owner: str, op_id: str, done: int, total: int, now: datetime) -> bool:
+        """False when the operation is no longer RUNNING (cancelled or deleted, maybe by another process)."""
+        return self._change(
+            _key(owner, op_id),
+            OperationRow.state == RUNNING,
+            progress_done=done,
+            progress_total=total,
+            update_time=now,
+        )
+
+    def finish(
+        self,
+        owner: str,
+        op_id: str,
+        now: datetime,
+        *,
+        result: dict | None = None,
+        error: tuple[int, str] | None = None,
+        progress: tuple[int, int] | None = None,
+    ) -> bool:
+        """SUCCEEDED with `result`, or FAILED with `error` (code, message); only from RUNNING, so a cancel
+        that landed first is never overwritten by the job's late answer."""
+        values: dict = {"update_time": now, "done_time": now}
+        if error is None:
+            values.update(state=OperationState.SUCCEEDED.value, result_json=json.dumps(result))
+        else:
+            values.update(state=OperationState.FAILED.value, error_code=error[0], error_message=error[1][:2048])
+        if progress is not None:
+            values.update(progress_done=progress[0], progress_total=progress[1])
+        return self._change(_key(owner, op_id), OperationRow.state == RUNNING, **values)
+
+    def cancel(self, owner: str, op_id: str, now: datetime, code: int, message: str) -> bool:
+        """CANCELLED if not done yet; returns whether it changed anything."""
+        return self._change(
+            _key(owner, op_id),
+            OperationRow.state.in_(NOT_DONE),
+            state=OperationState.CANCELLED.value,
+            error_code=code,
+            error_message=message,
+            update_time=now,
+            done_time=now,
+        )
+
+    def is_cancelled(self, owner: str, op_id: str) -> bool:
+        """True when a running job should stop: its operation was cancelled or deleted."""
+        with Session(self._engine) as s:
+            state = s.scalar(select(OperationRow.state).where(_key(owner, op_id)))
+        return state is None or state == OperationState.CANCELLED.value
+
+    def delete(self, owner: str, op_id: str) -> OperationRecord | None:
+        with Session(self._engine) as s, s.begin():
+            row = s.get(OperationRow, (owner, op_id))
+            if row is None:
+                return None
+            record = _record(row)
+            s.delete(row)
+            return record
+
+    def recover_interrupted(
+        self, now: datetime, max_attempts: int, code: int, message: Callable[[int], str]
+    ) -> tuple[int, int]:
+        """At start-up, RUNNING rows are runs a stopped server left behind: each goes back to the queue, or
+        FAILED with `message(attempts)` once it has used its attempts. Returns (requeued, failed)."""
+        running = OperationRow.state == RUNNING
+        with Session(self._engine) as s, s.begin():
+            exhausted = s.execute(
+                select(OperationRow.owner, OperationRow.id, OperationRow.attempts).where(
+                    running, OperationRow.attempts >= max_attempts
+                )
+            ).all()
+            for owner, op_id, attempts in exhausted:
+                s.execute(
+                    update(OperationRow)
+                    .where(_key(owner, op_id), running)
+                    .values(
+                        state=OperationState.FAILED.value,
+                        error_code=code,
+                        error_message=message(attempts),
+                        update_time=now,
+                        done_time=now,
+                    )
+                )
+            # The re-run reports its own progress from the start.
+            requeued = s.execute(
+                update(OperationRow).where(running).values(state=QUEUED, progress_done=0, update_time=now)
+            ).rowcount
+        return requeued, len(exhausted)
+
+    def expire(self, cutoff: datetime) -> int:
+        """Deletes operations that finished before `cutoff`; returns how many."""
+        with Session(self._engine) as s, s.begin():
+            return s.execute(
+                delete(OperationRow).where(OperationRow.state.in_(DONE), OperationRow.done_time < cutoff)
+            ).rowcount
