@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime
 
 from fastapi import APIRouter, Depends, FastAPI
+from sqlalchemy import Engine
 
 from genserve import __version__
 from genserve.api import (
@@ -15,6 +16,7 @@ from genserve.api import (
     routes_files,
     routes_generate,
     routes_models,
+    routes_operations,
     routes_predict,
     routes_upload,
 )
@@ -29,19 +31,21 @@ from genserve.core.files import FilesService, utcnow
 from genserve.core.generation import GenerationService
 from genserve.core.illustrator import Illustrator
 from genserve.core.image_generation import ImageService, provenance_factory
+from genserve.core.operations import OperationsService
 from genserve.core.safety import SafetyPolicy
 from genserve.core.services import Services
+from genserve.core.video_generation import KIND as VIDEO_JOB
+from genserve.core.video_generation import VideoService
 from genserve.engines.manager import EngineManager
 from genserve.media.probe import probe_media
 from genserve.settings import Settings
 from genserve.storage.blobs import LocalBlobStore
 from genserve.storage.database import open_database
 from genserve.storage.file_repository import FileRepository
+from genserve.storage.operation_repository import OperationRepository
 
 
-def create_files(settings: Settings, clock: Callable[[], datetime] = utcnow) -> FilesService:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    database = open_database(f"sqlite:///{settings.data_dir / 'genserve.db'}")
+def create_files(settings: Settings, database: Engine, clock: Callable[[], datetime] = utcnow) -> FilesService:
     limits = FileLimits(
         ttl_hours=settings.files_ttl_hours,
         max_bytes=settings.files_max_bytes,
@@ -53,13 +57,17 @@ def create_files(settings: Settings, clock: Callable[[], datetime] = utcnow) -> 
 
 def create_app(settings: Settings, catalog: Catalog, *, clock: Callable[[], datetime] = utcnow) -> FastAPI:
     engines = EngineManager(int(settings.model_memory_gib * 1024**3))
-    files = create_files(settings, clock)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    database = open_database(f"sqlite:///{settings.data_dir / 'genserve.db'}")
+    files = create_files(settings, database, clock)
     lifecycle = FileLifecycle(files, probe_media, settings.files_sweep_interval_s)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         lifecycle.start()
+        operations.start()
         yield
+        await operations.stop()
         await lifecycle.stop()
         engines.close()
 
@@ -68,25 +76,36 @@ def create_app(settings: Settings, catalog: Catalog, *, clock: Callable[[], date
     app.state.engines = engines  # for health and test introspection; routes go through the services
     generation = GenerationService(engines, files)
     provenance = provenance_factory(settings.data_dir / "provenance", settings.provenance_cert, settings.provenance_key)
-    images = ImageService(engines, provenance, SafetyPolicy(settings.image_blocklist))
+    safety = SafetyPolicy(settings.image_blocklist)
+    images = ImageService(engines, provenance, safety)
     generation.illustrator = Illustrator(generation, images, catalog)
+    videos = VideoService(engines, files, catalog, provenance, safety, settings.generated_files_ttl_hours)
+    operations = OperationsService(
+        OperationRepository(database),
+        {VIDEO_JOB: videos.run},
+        concurrency=lambda model: catalog.get(model).max_concurrent_jobs,
+        workers=settings.operation_workers,
+        retention_hours=settings.generated_files_ttl_hours,
+        clock=clock,
+    )
     app.state.services = Services(
         catalog=catalog,
         generation=generation,
         embedding=EmbeddingService(engines),
         images=images,
+        operations=operations,
         files=files,
         file_lifecycle=lifecycle,
     )
     errors.install(app)
 
     api = APIRouter(dependencies=[Depends(require_api_key)])
-    for module in (routes_models, routes_generate, routes_predict, routes_embed, routes_files):
+    for module in (routes_models, routes_generate, routes_predict, routes_operations, routes_embed, routes_files):
         api.include_router(module.router)
     for version in API_VERSIONS:
         app.include_router(api, prefix=f"/{version}")
     vertex = APIRouter(dependencies=[Depends(require_api_key)])
-    for module in (routes_models, routes_generate, routes_predict, routes_embed):
+    for module in (routes_models, routes_generate, routes_predict, routes_operations, routes_embed):
         vertex.include_router(module.router)
     for version in VERTEX_VERSIONS:
         for prefix in VERTEX_MODEL_PREFIXES:

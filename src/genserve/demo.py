@@ -12,10 +12,12 @@ from pathlib import Path
 
 from genserve.core.catalog import Catalog, ModelEntry
 from genserve.demo_image import build_sd_pipeline
+from genserve.demo_video import build_ltx_pipeline, build_stable_audio_pipeline
 from genserve.demo_vlm import build_vlm
 
-DEMO_VERSION = "3"
+DEMO_VERSION = "4"
 CHAT_DIR, VISION_DIR, EMBEDDING_DIR, IMAGE_DIR = "chat", "vision", "embedding", "image"
+VIDEO_DIR, AUDIO_DIR = "video", "audio"
 
 # ChatML as Qwen3-style instruct models write it, with their conventions for tools (declarations as JSON in
 # the system turn, calls in <tool_call> tags, results in <tool_response> tags), reasoning (the reply opens
@@ -94,6 +96,11 @@ IMAGEN_ALIASES = [
     "imagen-3.0-capability-001",  # edit_image (Vertex)
     "imagen-4.0-upscale-preview",  # upscale_image (Vertex)
 ]
+# Veo 2: silent, image-to-video (and a last frame), 16:9 or 9:16, 5 to 8 seconds.
+VEO2_ALIASES = ["veo-2.0-generate-001", "veo-2.0-generate-exp"]
+# Veo 3: audio always on, 16:9, 8 seconds, 720p or 1080p; 3.0 takes a prompt only, 3.1 an image too.
+VEO3_ALIASES = ["veo-3.0-generate-preview", "veo-3.0-generate-001", "veo-3.0-fast-generate-001"]
+VEO31_ALIASES = ["veo-3.1-generate-preview", "veo-3.1-fast-generate-preview"]
 IMAGEN_ULTRA_ALIASES = ["imagen-4.0-ultra-generate-preview-06-06", "imagen-4.0-ultra-generate-001"]
 # Gemini-native image output; the first model family cannot answer with images alone, the second can.
 IMAGE_CHAT_ALIASES = ["gemini-2.0-flash-preview-image-generation", "gemini-2.0-flash-exp-image-generation"]
@@ -198,6 +205,8 @@ def write_demo_models(target: Path) -> Path:
     build_vlm(target / VISION_DIR, tokenizer, CHAT_TEMPLATE)
     build_embedding_model(target / EMBEDDING_DIR, tokenizer)
     build_sd_pipeline(target / IMAGE_DIR)
+    build_ltx_pipeline(target / VIDEO_DIR)
+    build_stable_audio_pipeline(target / AUDIO_DIR)
     marker.write_text(json.dumps({"version": DEMO_VERSION}))
     return target
 
@@ -225,6 +234,21 @@ def demo_catalog(models_dir: Path) -> Catalog:
         "output_modalities": ["image"],
         "options": {"steps": 2, "dtype": "float32"},
     }
+    # Veo's sizes at 1/8 (720p 16:9 is 160x90), 24 fps, two denoising steps: an 8 s clip renders in about a second.
+    veo = {
+        "engine": "diffusers-video",
+        "path": str(models_dir / VIDEO_DIR),
+        "input_token_limit": 1024,
+        "output_token_limit": 1,
+        "video_scale": 0.125,
+        "max_sample_count": 2,
+        "default_sample_count": 1,
+        "input_modalities": ["text", "image"],
+        "output_modalities": ["video"],
+        "options": {"steps": 2, "dtype": "float32"},
+    }
+    veo3 = {**veo, "audio": "always", "audio_model": "genserve-demo-audio", "video_durations": [8]}
+    veo3["output_modalities"] = ["video", "audio"]
     # The vision model plans text and pictures (short passages: its output is random); the Imagen model draws.
     image_chat = {
         **vision,
@@ -301,6 +325,43 @@ def demo_catalog(models_dir: Path) -> Catalog:
                 description="As genserve-demo-image-chat, and responseModalities may be IMAGE alone.",
                 image_only_output=True,
                 **image_chat,
+            ),
+            ModelEntry(
+                name="genserve-demo-veo2",
+                aliases=VEO2_ALIASES,
+                display_name="genserve demo Veo 2 (random weights)",
+                description="A tiny randomly initialised LTX-Video pipeline: silent noise videos, image-to-video.",
+                video_inputs=["image", "lastFrame"],
+                **veo,
+            ),
+            ModelEntry(
+                name="genserve-demo-veo3",
+                aliases=VEO3_ALIASES,
+                display_name="genserve demo Veo 3 (random weights)",
+                description="The demo video model with a soundtrack from the demo audio model, always.",
+                video_aspect_ratios=["16:9"],
+                video_resolutions=["720p", "1080p"],
+                default_video_duration=8,
+                **veo3,
+            ),
+            ModelEntry(
+                name="genserve-demo-veo31",
+                aliases=VEO31_ALIASES,
+                display_name="genserve demo Veo 3.1 (random weights)",
+                description="As genserve-demo-veo3, and an image can be the first frame (and a last frame).",
+                video_resolutions=["720p", "1080p"],
+                default_video_duration=8,
+                video_inputs=["image", "lastFrame"],
+                **veo3,
+            ),
+            ModelEntry(
+                name="genserve-demo-audio",
+                engine="diffusers-audio",
+                path=str(models_dir / AUDIO_DIR),
+                display_name="genserve demo audio (random weights)",
+                description="A tiny randomly initialised Stable Audio pipeline: the Veo 3 models' soundtracks (noise).",
+                output_modalities=["audio"],
+                options={"steps": 2, "dtype": "float32"},
             ),
             ModelEntry(
                 name="genserve-demo-embedding",

@@ -10,6 +10,7 @@ from genserve.core.file_lifecycle import FileLifecycle
 from genserve.core.files import FilesService
 from genserve.core.generation import GenerationService
 from genserve.core.image_generation import ImageService
+from genserve.core.operations import OperationsService
 
 
 @dataclass
@@ -18,5 +19,6 @@ class Services:
     generation: GenerationService
     embedding: EmbeddingService
     images: ImageService
+    operations: OperationsService
     files: FilesService
     file_lifecycle: FileLifecycle
