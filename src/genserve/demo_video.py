@@ -6,7 +6,7 @@ from pathlib import Path
 
 from genserve.demo_image import TEXT_WIDTH, _seeded, _t5_encoder, build_t5_tokenizer
 
-LTX_DIR, WAN_DIR, AUDIO_DIR = "video-ltx", "video-wan", "audio-stable"
+LTX_DIR, WAN_DIR, WAN_I2V_DIR, AUDIO_DIR = "video-ltx", "video-wan", "video-wan-i2v", "audio-stable"
 T5_MAX_TOKENS = 128  # as in LTX-Video's and Stable Audio Open's tokenizers: the pipelines pad prompts to it
 
 
@@ -129,4 +129,81 @@ def _stable_audio_dit():
         time_proj_dim=16,
         global_states_input_dim=2 * TEXT_WIDTH,  # the start and end seconds, one conditioning vector each
         cross_attention_input_dim=TEXT_WIDTH,
+    )
+
+
+def build_wan_pipeline(target: Path) -> None:
+    """Wan 2.1 text-to-video: a UMT5 text encoder, a flow-matching DiT over 2x2 patches and the Wan VAE
+    (8x in space, 4x in time), so sizes are multiples of 16 and frame counts 4k+1, as in the real model."""
+    from diffusers import UniPCMultistepScheduler, WanPipeline
+
+    tokenizer = _t5_tokenizer()
+    with _seeded(40):
+        pipe = WanPipeline(
+            tokenizer=tokenizer,
+            text_encoder=_umt5_encoder(tokenizer),
+            vae=_wan_vae(),
+            transformer=_wan_transformer(),
+            # Wan's own sampler: UniPC over flow-matching sigmas.
+            scheduler=UniPCMultistepScheduler(prediction_type="flow_prediction", use_flow_sigmas=True, flow_shift=3.0),
+        )
+    pipe.save_pretrained(target)
+
+
+def build_wan_i2v_pipeline(target: Path) -> None:
+    """Wan 2.1 image-to-video: the transformer also reads the first frame's latents and a frame mask (36
+    channels), and attends to CLIP vision features of the image; it cannot draw from text alone."""
+    from diffusers import UniPCMultistepScheduler, WanImageToVideoPipeline
+    from transformers import CLIPImageProcessorPil, CLIPVisionConfig, CLIPVisionModel
+
+    tokenizer = _t5_tokenizer()
+    vision = CLIPVisionConfig(
+        hidden_size=16, intermediate_size=32, num_hidden_layers=2, num_attention_heads=2, image_size=32, patch_size=8
+    )
+    with _seeded(41):
+        pipe = WanImageToVideoPipeline(
+            tokenizer=tokenizer,
+            text_encoder=_umt5_encoder(tokenizer),
+            vae=_wan_vae(),
+            # The PIL processor: the default one needs torchvision, which CPU-only installs lack.
+            image_processor=CLIPImageProcessorPil(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}),
+            image_encoder=CLIPVisionModel(vision).eval(),
+            transformer=_wan_transformer(in_channels=2 * WAN_LATENT + 4, image_dim=vision.hidden_size),
+            scheduler=UniPCMultistepScheduler(prediction_type="flow_prediction", use_flow_sigmas=True, flow_shift=3.0),
+        )
+    pipe.save_pretrained(target)
+
+
+WAN_LATENT = 16  # the Wan 2.1 VAE's latent channels, whose normalisation constants come with the class
+
+
+def _umt5_encoder(tokenizer):
+    from transformers import UMT5Config, UMT5EncoderModel
+
+    config = UMT5Config(vocab_size=len(tokenizer), d_model=TEXT_WIDTH, d_kv=8, d_ff=64, num_layers=2, num_heads=4)
+    return UMT5EncoderModel(config).eval()
+
+
+def _wan_vae():
+    from diffusers import AutoencoderKLWan
+
+    return AutoencoderKLWan(base_dim=4, z_dim=WAN_LATENT, dim_mult=[1, 1, 1, 1], num_res_blocks=1)
+
+
+def _wan_transformer(in_channels: int = WAN_LATENT, image_dim: int | None = None):
+    from diffusers import WanTransformer3DModel
+
+    return WanTransformer3DModel(
+        patch_size=(1, 2, 2),
+        num_attention_heads=2,
+        attention_head_dim=12,
+        in_channels=in_channels,
+        out_channels=WAN_LATENT,
+        text_dim=TEXT_WIDTH,
+        freq_dim=32,
+        ffn_dim=32,
+        num_layers=1,
+        rope_max_seq_len=1024,  # the real value: rotary tables must cover the patch grid of the largest video
+        image_dim=image_dim,
+        added_kv_proj_dim=None if image_dim is None else 24,  # the image keys and values, at the inner width
     )

@@ -1,5 +1,5 @@
-"""The diffusers video and audio engines on tiny random LTX-Video and Stable Audio pipelines built here, offline,
-and the MP4 writer they feed."""
+"""The diffusers video and audio engines on tiny random LTX-Video, Wan 2.1 and Stable Audio pipelines built here,
+offline, and the MP4 writer they feed."""
 
 from __future__ import annotations
 
@@ -15,7 +15,16 @@ import pytest
 from PIL import Image
 
 from genserve.core.video_types import AudioRequest, VideoRequest
-from genserve.demo_video import AUDIO_DIR, LTX_DIR, build_ltx_pipeline, build_stable_audio_pipeline
+from genserve.demo_video import (
+    AUDIO_DIR,
+    LTX_DIR,
+    WAN_DIR,
+    WAN_I2V_DIR,
+    build_ltx_pipeline,
+    build_stable_audio_pipeline,
+    build_wan_i2v_pipeline,
+    build_wan_pipeline,
+)
 from genserve.engines.hf_audio import DiffusersAudioEngine, join_pieces
 from genserve.engines.hf_diffusers_video import DiffusersVideoEngine, family_of
 from genserve.errors import InvalidArgument
@@ -45,6 +54,22 @@ def ltx(model_dir: Path) -> Iterator[DiffusersVideoEngine]:
 @pytest.fixture(scope="module")
 def audio(model_dir: Path) -> Iterator[DiffusersAudioEngine]:
     engine = DiffusersAudioEngine(str(model_dir / AUDIO_DIR), {"dtype": "float32", "steps": STEPS})
+    yield engine
+    engine.close()
+
+
+@pytest.fixture(scope="module")
+def wan(model_dir: Path) -> Iterator[DiffusersVideoEngine]:
+    build_wan_pipeline(model_dir / WAN_DIR)
+    engine = DiffusersVideoEngine(str(model_dir / WAN_DIR), {"dtype": "float32", "steps": STEPS})
+    yield engine
+    engine.close()
+
+
+@pytest.fixture(scope="module")
+def wan_i2v(model_dir: Path) -> Iterator[DiffusersVideoEngine]:
+    build_wan_i2v_pipeline(model_dir / WAN_I2V_DIR)
+    engine = DiffusersVideoEngine(str(model_dir / WAN_I2V_DIR), {"dtype": "float32", "steps": STEPS})
     yield engine
     engine.close()
 
@@ -180,6 +205,27 @@ async def test_bfloat16_weights_generate(model_dir: Path) -> None:
         assert len(video) == 9 and video[0].size == (W, H) and video[0].mode == "RGB"
     finally:
         engine.close()
+
+
+async def test_wan_text_to_video_follows_its_rules(wan: DiffusersVideoEngine) -> None:
+    assert family_of(wan.pipe).name == "Wan" and wan.size_multiple == 16  # 8x VAE, 2x2 patches
+    assert {n: wan.frame_count(n) for n in (1, 2, 5, 6, 24, 192)} == {1: 1, 2: 5, 5: 5, 6: 9, 24: 25, 192: 193}
+    assert not wan.image_to_video and not wan.last_frame  # a text-to-video checkpoint
+    videos = await wan.generate(VideoRequest("a kite", 64, 48, num_frames=9, count=2, seed=1))
+    assert [len(v) for v in videos] == [9, 9] and {f.size for v in videos for f in v} == {(64, 48)}
+    with pytest.raises(InvalidArgument, match="cannot animate an image"):
+        await wan.generate(VideoRequest("a kite", 64, 48, num_frames=9, image=picture((255, 0, 0))))
+
+
+async def test_wan_image_to_video_checkpoint_needs_the_image(wan_i2v: DiffusersVideoEngine) -> None:
+    assert wan_i2v.image_to_video and not wan_i2v.last_frame  # I2V, not first-and-last (FLF2V) weights
+    videos = await wan_i2v.generate(VideoRequest("a kite", 64, 48, num_frames=9, count=2, image=picture((9, 9, 9))))
+    assert [len(v) for v in videos] == [9, 9] and videos[1][8].size == (64, 48)  # more than one video per prompt
+    with pytest.raises(InvalidArgument, match="cannot generate video from text"):
+        await wan_i2v.generate(VideoRequest("a kite", 64, 48, num_frames=9))
+    with pytest.raises(InvalidArgument, match="first and a last frame"):
+        image, last = picture((0, 0, 0)), picture((255, 255, 255))
+        await wan_i2v.generate(VideoRequest("a kite", 64, 48, num_frames=9, image=image, last_frame=last))
 
 
 async def test_audio_has_the_exact_length_channels_and_range(audio: DiffusersAudioEngine) -> None:

@@ -47,6 +47,12 @@ class Family:
     # The first-and-last pipeline passes its own sigma schedule, which a scheduler set up for dynamic
     # shifting rejects ("mu must be passed"): it gets a copy with the shift fixed.
     first_last_static_shift: bool = False
+    # A transformer setting only checkpoints trained on first and last frames have. Wan FLF2V embeds both
+    # images' features as one sequence: a plain I2V transformer fails on two, an FLF2V one on a single image.
+    first_last_marker: str | None = None
+    # The pipeline makes one video per prompt (CogVideoX ignores num_videos_per_prompt) or repeats its image
+    # features per prompt (Wan 2.1 I2V fails on more videos): a batch is one copy of the prompt per video.
+    prompt_per_video: bool = False
 
 
 # By pipeline class name prefix.
@@ -71,9 +77,14 @@ FAMILIES: tuple[tuple[str, Family], ...] = (
             image="WanImageToVideoPipeline",
             first_last="WanImageToVideoPipeline",
             one_image_per_batch=True,
+            first_last_marker="pos_embed_seq_len",
+            prompt_per_video=True,
         ),
     ),
-    ("CogVideoX", Family("CogVideoX", text="CogVideoXPipeline", image="CogVideoXImageToVideoPipeline")),
+    (
+        "CogVideoX",
+        Family("CogVideoX", text="CogVideoXPipeline", image="CogVideoXImageToVideoPipeline", prompt_per_video=True),
+    ),
 )
 
 
@@ -110,7 +121,8 @@ class DiffusersVideoEngine:
         self._pipelines = _mode_pipelines(self.pipe, self.family)
         for pipe in self._pipelines.values():
             pipe.set_progress_bar_config(disable=True)
-        self.image_to_video = Mode.IMAGE in self._pipelines
+        # A first-and-last-frame checkpoint takes a first frame too, but only with a last one (it says so).
+        self.image_to_video = Mode.IMAGE in self._pipelines or Mode.FIRST_LAST in self._pipelines
         self.last_frame = Mode.FIRST_LAST in self._pipelines
         self.steps = int(options.get("steps", self.family.steps))
         guidance = options.get("guidance_scale")
@@ -186,10 +198,11 @@ class DiffusersVideoEngine:
 
     def _call_arguments(self, pipe: Any, mode: Mode, request: VideoRequest) -> dict[str, Any]:
         seed = request.seed if request.seed is not None else secrets.randbits(31)
+        per_video = self.family.prompt_per_video
         arguments = {
-            "prompt": request.prompt,
+            "prompt": [request.prompt] * request.count if per_video else request.prompt,
             "negative_prompt": request.negative_prompt,
-            "num_videos_per_prompt": request.count,
+            "num_videos_per_prompt": 1 if per_video else request.count,
             # CPU generators: a seed draws the same starting noise on any device. Video i uses seed + i.
             "generator": [torch.Generator("cpu").manual_seed(seed + i) for i in range(request.count)],
             "num_inference_steps": request.steps or self.steps,
@@ -209,42 +222,49 @@ class DiffusersVideoEngine:
         if mode is Mode.TEXT:
             return {}
         size = (request.width, request.height)
-        first = _fit(request.image, size)
+        images = [_fit(request.image, size)]
         if mode is Mode.FIRST_LAST:
-            last = _fit(request.last_frame, size)
-            if self.family.frame_index_keys:
-                return {"image": [first, last], "frame_index": [0, request.num_frames - 1]}
-            return {"image": first, "last_image": last}
-        # One copy per video where the pipeline encodes image i with generator i.
-        return {"image": first if self.family.one_image_per_batch else [first] * request.count}
+            images.append(_fit(request.last_frame, size))
+        if self.family.frame_index_keys:
+            if mode is Mode.FIRST_LAST:
+                return {"image": images, "frame_index": [0, request.num_frames - 1]}
+            return {"image": images * request.count}  # one copy per video: image i is encoded with generator i
+        arguments = {"image": images[0], "last_image": images[1] if len(images) > 1 else None}
+        if not self.family.one_image_per_batch:
+            arguments["image"] = [images[0]] * request.count
+        return arguments
 
 
 def _mode_pipelines(base: Any, family: Family) -> dict[Mode, Any]:
     """The pipelines this checkpoint's weights can run, sharing every module with `base`."""
-    transformer = base.transformer.config
-    vae = base.vae.config
-    latent = vae.get("latent_channels") or vae.get("z_dim")
-    # Wan 2.2 TI2V conditions on the image through its timesteps, not extra channels: one model does both.
-    shared = family.shared_weights or bool(base.config.get("expand_timesteps"))
-    image_weights = shared or transformer.in_channels > latent
-    text_weights = shared or transformer.in_channels == latent
-    wanted = {Mode.TEXT: family.text if text_weights else None, Mode.IMAGE: family.image if image_weights else None}
-    if image_weights and family.first_last and not base.config.get("expand_timesteps"):
-        wanted[Mode.FIRST_LAST] = family.first_last
     pipelines: dict[Mode, Any] = {}
-    for mode, class_name in wanted.items():
-        if class_name is None:
-            continue
+    for mode, class_name in _mode_classes(base, family).items():
         extra = {}
-        if (
-            mode is Mode.FIRST_LAST
-            and family.first_last_static_shift
-            and base.scheduler.config.get("use_dynamic_shifting")
-        ):
+        dynamic = base.scheduler.config.get("use_dynamic_shifting")
+        if mode is Mode.FIRST_LAST and family.first_last_static_shift and dynamic:
             extra["scheduler"] = type(base.scheduler).from_config(base.scheduler.config, use_dynamic_shifting=False)
         same = type(base).__name__ == class_name and not extra
         pipelines[mode] = base if same else _derive(base, getattr(diffusers, class_name), extra)
     return pipelines
+
+
+def _mode_classes(base: Any, family: Family) -> dict[Mode, str]:
+    transformer, vae = base.transformer.config, base.vae.config
+    latent = vae.get("latent_channels") or vae.get("z_dim")
+    # Wan 2.2 TI2V conditions on the image through its timesteps, not extra channels: one model does both.
+    timestep_image = bool(base.config.get("expand_timesteps"))
+    shared = family.shared_weights or timestep_image
+    image_weights = shared or transformer.in_channels > latent
+    marked = family.first_last_marker is not None and transformer.get(family.first_last_marker) is not None
+    classes = {}
+    if shared or transformer.in_channels == latent:
+        classes[Mode.TEXT] = family.text
+    if image_weights and not marked:
+        classes[Mode.IMAGE] = family.image
+    trained = family.first_last_marker is None or marked
+    if image_weights and family.first_last and trained and not timestep_image:
+        classes[Mode.FIRST_LAST] = family.first_last
+    return classes
 
 
 def _derive(base: Any, pipeline_class: type, overrides: dict[str, Any]) -> Any:

@@ -22,7 +22,7 @@ def encode_mp4(
     sample_rate: int | None = None,
     *,
     crf: int = 18,
-    preset: str = "fast",
+    preset: str = "veryfast",  # on 8 s of 160x96: 3x faster than "fast", and no bigger at the same crf
 ) -> bytes:
     """`frames` (PIL images of one even size) at `fps`, lasting exactly len(frames) / fps; `audio` (channels,
     samples) float32 in [-1, 1] is trimmed or padded with silence to that duration and muxed as stereo AAC."""
