@@ -91,7 +91,7 @@ class ModelEntry(BaseModel):
     video_aspect_ratios: list[str] = Field(default_factory=lambda: ["16:9", "9:16"])
     video_durations: list[int] = Field(default_factory=lambda: [5, 6, 7, 8])
     default_video_duration: int = 8
-    # Inputs besides the prompt: "image" (image-to-video), "lastFrame", "referenceImages".
+    # Inputs besides the prompt: "image" (image-to-video), "lastFrame".
     video_inputs: list[str] = Field(default_factory=list)
     # The soundtrack: never, always (Veo 3), or when generateAudio asks; audio_model is the catalog entry
     # (engine diffusers-audio) that makes it.
@@ -124,6 +124,9 @@ class ModelEntry(BaseModel):
             raise ValueError("a text model with image output needs image_model: the catalog entry that renders")
         if self.audio != "none" and not self.audio_model:
             raise ValueError("a video model with audio needs audio_model: the catalog entry that makes soundtracks")
+        if unknown := set(self.video_inputs) - {"image", "lastFrame"}:
+            # referenceImages has no engine yet: accepting it would ignore the images silently.
+            raise ValueError(f"video_inputs {sorted(unknown)} are not supported; use image and lastFrame")
         if self.default_video_duration not in self.video_durations:
             raise ValueError("default_video_duration must be one of video_durations")
         return self
