@@ -133,6 +133,7 @@ async def test_a_blocked_prompt_ends_with_filtered_media_not_an_error(client):
         (VEO2, {"prompt": "x"}, {"personGeneration": "maybe"}, "personGeneration"),
         (VEO2, {"prompt": "x"}, {"storageUri": "gs://b/"}, "storageUri"),
         (VEO2, {"prompt": " "}, {}, "prompt is required"),
+        (VEO2, {"prompt": "x", "referenceImages": [{"image": png(), "referenceType": "ASSET"}]}, {}, "reference"),
     ],
 )
 async def test_what_a_model_cannot_do_is_a_400(client, base, instance, parameters, needle):
