@@ -8,6 +8,9 @@ from genserve.demo_image import TEXT_WIDTH, _seeded, _t5_encoder, build_t5_token
 
 LTX_DIR, WAN_DIR, WAN_I2V_DIR, AUDIO_DIR = "video-ltx", "video-wan", "video-wan-i2v", "audio-stable"
 T5_MAX_TOKENS = 128  # as in LTX-Video's and Stable Audio Open's tokenizers: the pipelines pad prompts to it
+LTX_LATENT = 8  # latent channels (real: 128)
+WAN_LATENT = 16  # the Wan 2.1 VAE's latent channels, whose normalisation constants come with the class
+AUDIO_LATENT = 8  # Oobleck latent channels (real: 64)
 
 
 def _t5_tokenizer():
@@ -17,7 +20,7 @@ def _t5_tokenizer():
 
 
 def build_ltx_pipeline(target: Path) -> None:
-    """LTX-Video text-to-video; image-to-video comes from it with `from_pipe`.
+    """LTX-Video text-to-video; the engine derives image-to-video and first-and-last-frame pipelines from it.
 
     The VAE keeps the real compression (4x4 patches and three 2x stages: 32x in space, 8x in time), so sizes
     and frame counts follow the real model's rules, with 8 channels or fewer so that 8 s of video decode fast."""
@@ -30,12 +33,17 @@ def build_ltx_pipeline(target: Path) -> None:
             vae=_ltx_vae(),
             text_encoder=_t5_encoder(tokenizer),
             tokenizer=tokenizer,
-            scheduler=FlowMatchEulerDiscreteScheduler(use_dynamic_shifting=True),
+            # LTX-Video 0.9's schedule: the shift grows with the number of latent tokens.
+            scheduler=FlowMatchEulerDiscreteScheduler(
+                use_dynamic_shifting=True,
+                base_image_seq_len=1024,
+                max_image_seq_len=4096,
+                base_shift=0.95,
+                max_shift=2.05,
+                shift_terminal=0.1,
+            ),
         )
     pipe.save_pretrained(target)
-
-
-LTX_LATENT = 8  # latent channels (real: 128)
 
 
 def _ltx_transformer():
@@ -94,9 +102,6 @@ def build_stable_audio_pipeline(target: Path) -> None:
             ),
         )
     pipe.save_pretrained(target)
-
-
-AUDIO_LATENT = 8  # Oobleck latent channels (real: 64)
 
 
 def _oobleck_vae():
@@ -172,9 +177,6 @@ def build_wan_i2v_pipeline(target: Path) -> None:
             scheduler=UniPCMultistepScheduler(prediction_type="flow_prediction", use_flow_sigmas=True, flow_shift=3.0),
         )
     pipe.save_pretrained(target)
-
-
-WAN_LATENT = 16  # the Wan 2.1 VAE's latent channels, whose normalisation constants come with the class
 
 
 def _umt5_encoder(tokenizer):

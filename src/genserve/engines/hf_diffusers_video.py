@@ -199,13 +199,16 @@ class DiffusersVideoEngine:
     def _call_arguments(self, pipe: Any, mode: Mode, request: VideoRequest) -> dict[str, Any]:
         seed = request.seed if request.seed is not None else secrets.randbits(31)
         per_video = self.family.prompt_per_video
+        steps = request.steps or self.steps
+        if steps < 2 and pipe.scheduler.config.get("shift_terminal"):
+            steps = 2  # a schedule stretched to a terminal shift divides by zero with a single step
         arguments = {
             "prompt": [request.prompt] * request.count if per_video else request.prompt,
             "negative_prompt": request.negative_prompt,
             "num_videos_per_prompt": 1 if per_video else request.count,
             # CPU generators: a seed draws the same starting noise on any device. Video i uses seed + i.
             "generator": [torch.Generator("cpu").manual_seed(seed + i) for i in range(request.count)],
-            "num_inference_steps": request.steps or self.steps,
+            "num_inference_steps": steps,
             "guidance_scale": request.guidance_scale if request.guidance_scale is not None else self.guidance_scale,
             # Always given: the defaults are the family's training size and length.
             "width": request.width,
