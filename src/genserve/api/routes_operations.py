@@ -9,7 +9,6 @@ from fastapi import APIRouter, Depends, Query, Request
 from genserve.api.auth import owner_of
 from genserve.api.body import json_body
 from genserve.api.deps import services
-from genserve.convert.files import to_file
 from genserve.convert.video import to_generate_videos_request, to_operation
 from genserve.core.operation_types import OperationRecord
 from genserve.core.services import Services
@@ -47,13 +46,17 @@ async def predict_long_running(
 
 
 async def _wire(svc: Services, record: OperationRecord, request: Request) -> dict:
+    """Every video the job made keeps its URI (an expired one then answers 403 on download, as Google's do);
+    Vertex's inline answer can only carry the videos still stored."""
+    version = record.request.get("api_version", "v1beta")
+    stored = {file.id: file for file in result_files(svc.files, record)}
     videos = []
-    for file in result_files(svc.files, record):
-        uri = to_file(file, request.url.netloc).download_uri or ""
-        data = None
-        if record.request.get("vertex"):
-            data = await asyncio.to_thread(svc.files.blob_path(file).read_bytes)
-        videos.append((uri, data))
+    for file_id in (record.result or {}).get("files", []):
+        uri = f"https://{request.url.netloc}/{version}/files/{file_id}:download?alt=media"
+        if not record.request.get("vertex"):
+            videos.append((uri, None))
+        elif file_id in stored:
+            videos.append((uri, await asyncio.to_thread(svc.files.blob_path(stored[file_id]).read_bytes)))
     return to_operation(record, videos).wire()
 
 

@@ -71,7 +71,9 @@ class EngineManager:
             if self.budget:
                 self._make_room(entry, await asyncio.to_thread(weights_on_disk, entry.path))
             log.info("loading %s (%s) from %s", entry.name, entry.engine, entry.path)
-            cls = engine_class(entry.engine)
+            # The first import of an engine pulls in torch and friends (seconds): off the event loop, so polls and
+            # other requests keep being answered meanwhile.
+            cls = await asyncio.to_thread(engine_class, entry.engine)
             try:
                 engine = await asyncio.to_thread(cls, entry.path, entry.options)
             except ApiError:
