@@ -72,6 +72,11 @@ class DiffusersImageEngine:
         self.pipe = DiffusionPipeline.from_pretrained(path, dtype=dtype).to(self.device)
         self.family = family_of(self.pipe)
         self.size_multiple = size_multiple_of(self.pipe, self.family)
+        vae = getattr(self.pipe, "vae", None)
+        if options.get("vae_slicing", self.device == "cpu") and hasattr(vae, "enable_slicing"):
+            # Decode a batch one image at a time: on a CPU a batched VAE decode was slower than separate ones
+            # (and it needs batch-size times the memory).
+            vae.enable_slicing()
         self._pipelines = _task_pipelines(self.pipe, self.family)
         for pipe in self._pipelines.values():
             pipe.set_progress_bar_config(disable=True)
