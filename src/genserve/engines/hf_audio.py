@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import math
 import secrets
 import threading
@@ -15,7 +14,7 @@ import torch
 from diffusers import DiffusionPipeline
 
 from genserve.core.video_types import AudioRequest
-from genserve.engines.hf_diffusers_video import auto_dtype, pipelines_memory_bytes
+from genserve.engines.diffusers_common import auto_dtype, pipelines_memory_bytes, run_cancellable
 from genserve.engines.torch_options import load_options
 from genserve.errors import Cancelled, InvalidArgument
 
@@ -42,14 +41,7 @@ class DiffusersAudioEngine:
     async def generate(self, request: AudioRequest) -> np.ndarray:
         if not request.seconds > 0:
             raise InvalidArgument("The soundtrack length must be more than 0 seconds.")
-        cancel = threading.Event()
-        loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(self._executor, self._run, request, cancel)
-        try:
-            return await future
-        except asyncio.CancelledError:
-            cancel.set()  # the running call stops at its next step; a queued one never starts
-            raise
+        return await run_cancellable(self._executor, lambda cancel: self._run(request, cancel))
 
     def memory_bytes(self) -> int:
         return pipelines_memory_bytes([self.pipe])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import inspect
 import math
@@ -19,6 +18,7 @@ from PIL import Image
 
 from genserve.core.image_types import ImageRequest, ImageTask
 from genserve.engines.base import StepCallback
+from genserve.engines.diffusers_common import auto_dtype, pipelines_memory_bytes, run_cancellable
 from genserve.engines.torch_options import load_options
 from genserve.errors import Cancelled, InvalidArgument
 
@@ -68,7 +68,7 @@ class DiffusersImageEngine:
     def __init__(self, path: str, options: dict[str, Any]) -> None:
         load = load_options(options).model_kwargs
         self.device = str(load["device_map"])
-        dtype = load["dtype"] if load["dtype"] != "auto" else _auto_dtype(self.device)
+        dtype = load["dtype"] if load["dtype"] != "auto" else auto_dtype(self.device)
         self.pipe = DiffusionPipeline.from_pretrained(path, dtype=dtype).to(self.device)
         self.family = family_of(self.pipe)
         self.size_multiple = size_multiple_of(self.pipe, self.family)
@@ -99,25 +99,10 @@ class DiffusersImageEngine:
 
     async def generate(self, request: ImageRequest, on_step: StepCallback | None = None) -> list[Any]:
         pipe = self._pipeline_for(request)
-        cancel = threading.Event()
-        loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(self._executor, self._run, pipe, request, on_step, cancel)
-        try:
-            return await future
-        except asyncio.CancelledError:
-            cancel.set()  # the running call stops at its next step; a queued one never starts
-            raise
+        return await run_cancellable(self._executor, lambda cancel: self._run(pipe, request, on_step, cancel))
 
     def memory_bytes(self) -> int:
-        # Variants made with from_pipe share their modules with the base pipeline: count each module once.
-        pipes = [self.pipe, *self._pipelines.values()]
-        modules = {id(m): m for p in pipes for m in p.components.values()}
-        total = 0
-        for module in modules.values():
-            if isinstance(module, torch.nn.Module):
-                tensors = [*module.parameters(), *module.buffers()]
-                total += sum(t.numel() * t.element_size() for t in tensors)
-        return total
+        return pipelines_memory_bytes([self.pipe, *self._pipelines.values()])
 
     def close(self) -> None:
         self._executor.shutdown(wait=False, cancel_futures=True)
@@ -235,9 +220,3 @@ def _fit(image: Any, size: tuple[int, int], mode: str) -> Image.Image:
 
 def _float_or_none(value: Any) -> float | None:
     return None if value is None else float(value)
-
-
-def _auto_dtype(device: str) -> torch.dtype:
-    if device.startswith("cuda"):
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return torch.float32  # CPU kernels are fastest and safest in float32

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import copy
 import enum
 import inspect
@@ -20,6 +19,7 @@ from PIL import Image
 
 from genserve.core.video_types import VideoRequest
 from genserve.engines.base import StepCallback
+from genserve.engines.diffusers_common import auto_dtype, pipelines_memory_bytes, run_cancellable
 from genserve.engines.torch_options import load_options
 from genserve.errors import Cancelled, InvalidArgument
 
@@ -143,14 +143,7 @@ class DiffusersVideoEngine:
 
     async def generate(self, request: VideoRequest, on_step: StepCallback | None = None) -> list[list[Any]]:
         mode = self._mode_for(request)
-        cancel = threading.Event()
-        loop = asyncio.get_running_loop()
-        future = loop.run_in_executor(self._executor, self._run, mode, request, on_step, cancel)
-        try:
-            return await future
-        except asyncio.CancelledError:
-            cancel.set()  # the running call stops at its next step; a queued one never starts
-            raise
+        return await run_cancellable(self._executor, lambda cancel: self._run(mode, request, on_step, cancel))
 
     def memory_bytes(self) -> int:
         return pipelines_memory_bytes([self.pipe, *self._pipelines.values()])
@@ -292,19 +285,6 @@ def _finish(video: list, request: VideoRequest) -> list[Image.Image]:
     return frames + [frames[-1]] * (request.num_frames - len(frames))
 
 
-def pipelines_memory_bytes(pipes: list[Any]) -> int:
-    """Bytes of weights held; pipelines made with from_pipe share modules, so each module counts once."""
-    modules = {id(m): m for p in pipes for m in p.components.values() if isinstance(m, torch.nn.Module)}
-    tensors = [t for m in modules.values() for t in (*m.parameters(), *m.buffers())]
-    return sum(t.numel() * t.element_size() for t in tensors)
-
-
 def _fit(image: Any, size: tuple[int, int]) -> Image.Image:
     image = image if image.mode == "RGB" else image.convert("RGB")
     return image if image.size == size else image.resize(size, Image.Resampling.LANCZOS)
-
-
-def auto_dtype(device: str) -> torch.dtype:
-    if device.startswith("cuda"):
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
-    return torch.float32  # CPU kernels are fastest and safest in float32
