@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from genserve.core.catalog import Catalog, ModelEntry
+from genserve.core.generation import new_response_id
 from genserve.core.image_generation import ImageService
 from genserve.core.image_types import ImageOutput
 from genserve.core.types import (
@@ -107,7 +108,7 @@ class Illustrator:
         prompt = await self._generation.resolve_files(entry, request.prompt, owner)
         verdict = self._images.screen(last_user_text(prompt), reply.person_generation)
         if verdict is not None:
-            yield ResponseChunk([], Usage(), request.model, _new_id(), verdict.reason.value, verdict.message)
+            yield ResponseChunk([], Usage(), request.model, new_response_id(), verdict.reason.value, verdict.message)
             return
         source = latest_image(prompt)
         plan_request = self._plan_request(entry, dataclasses.replace(request, prompt=prompt), source is not None)
@@ -152,9 +153,3 @@ class Illustrator:
 
 def _copy(usage: Usage) -> Usage:
     return dataclasses.replace(usage, prompt_modality_tokens=dict(usage.prompt_modality_tokens))
-
-
-def _new_id() -> str:
-    from genserve.core.generation import new_response_id
-
-    return new_response_id()
