@@ -79,12 +79,13 @@ async def test_veo3_always_has_a_soundtrack_as_long_as_the_video(client):
     assert info["audio"]["codec"] == "aac" and abs(info["audio"]["duration_s"] - 8.0) < 0.05
 
 
-async def test_every_video_carries_content_credentials(client):
+async def test_every_video_carries_content_credentials_and_the_watermark(client):
     from genserve.provenance import verify_bytes
 
     [clip] = await videos_of(client, await wait(client, await submit(client, VEO2, {"prompt": "x"}, durationSeconds=5)))
     report = verify_bytes(clip, "video/mp4")
     assert report.c2pa_valid and report.ai_generated and report.genserve_signed, report.problems
+    assert report.watermark, "the frames carry the genserve watermark"
 
 
 async def test_image_to_video_and_a_last_frame(client):

@@ -86,7 +86,7 @@ def assert_mp4(path: Path, *, audio: bool) -> None:
     else:
         assert info["audio"] is None, f"{path.name}: Veo 2 is silent, yet the video has a soundtrack: {info['audio']}"
     report = verify_bytes(data, "video/mp4")
-    assert report.c2pa_valid and report.ai_generated, f"{path.name}: content credentials: {report.problems}"
+    assert report.c2pa_valid and report.ai_generated and report.watermark, f"{path.name}: provenance: {report.problems}"
 
 
 def test_the_samples_import_sdk_1_30_0(js_work: Any) -> None:

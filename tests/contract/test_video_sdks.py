@@ -58,7 +58,7 @@ def assert_video(data: bytes, size: tuple[int, int], seconds: int, *, audio: boo
     from genserve.provenance import verify_bytes
 
     report = verify_bytes(data, "video/mp4")
-    assert report.c2pa_valid and report.ai_generated, f"{what}: content credentials: {report.problems}"
+    assert report.c2pa_valid and report.ai_generated and report.watermark, f"{what}: provenance: {report.problems}"
     return info
 
 

@@ -259,28 +259,74 @@ def test_resize_and_crop_erase_the_watermark(stamped_png):
 # --- video
 
 
-def test_mp4_is_signed_and_still_decodes(provenance, tmp_path):
-    av = pytest.importorskip("av", reason="the MP4 path needs PyAV (the [media] extra)")
-    buffer = io.BytesIO()
-    with av.open(buffer, "w", format="mp4") as container:
-        stream = container.add_stream("libx264", rate=8)
-        stream.width = stream.height = 64
-        stream.pix_fmt = "yuv420p"
-        for i in range(8):
-            frame = av.VideoFrame.from_ndarray(np.full((64, 64, 3), i * 30, np.uint8), format="rgb24")
-            for packet in stream.encode(frame):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-    signed = provenance.sign(buffer.getvalue(), "video/mp4", model="tiny-video")
+def panning_frames(width: int, height: int, count: int = 24) -> list[Image.Image]:
+    """A camera pan over a photo-like picture: the content moves under the watermark's fixed block grid."""
+    scene = natural_image(max(width, height) + 3 * count)
+    return [scene.crop((3 * i, 2 * i, 3 * i + width, 2 * i + height)) for i in range(count)]
+
+
+def decoded_frames(data: bytes) -> list[np.ndarray]:
+    av = pytest.importorskip("av", reason="the MP4 path needs PyAV (the [video] extra)")
+    with av.open(io.BytesIO(data)) as container:
+        return [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
+
+
+@pytest.fixture(scope="module")
+def stamped_mp4(provenance) -> bytes:
+    pytest.importorskip("av", reason="the MP4 path needs PyAV (the [video] extra)")
+    return provenance.stamp_video(panning_frames(320, 180), 24, model="tiny-video")
+
+
+def test_stamped_mp4_carries_credentials_and_the_watermark(provenance, stamped_mp4, tmp_path):
     path = tmp_path / "clip.mp4"
-    path.write_bytes(signed)
+    path.write_bytes(stamped_mp4)
     report = verify_file(path, trust_anchors_pem=provenance.trust_anchors_pem)
     assert report.c2pa_valid and report.c2pa_trusted and report.ai_generated and report.genserve_signed
-    assert report.model == "tiny-video" and not report.watermark
-    assert "genserve watermark: not applicable (images only)" in report.lines()
-    with av.open(io.BytesIO(signed)) as container:
-        assert sum(1 for _ in container.decode(video=0)) == 8
+    assert report.model == "tiny-video" and report.watermark and not report.problems
+    assert "genserve watermark: found" in report.lines()
+    assert len(decoded_frames(stamped_mp4)) == 24
+
+
+@pytest.mark.parametrize("size", [(320, 180), (160, 90), (128, 128)])
+def test_video_watermark_survives_h264_and_stays_invisible(size):
+    from genserve.media.mp4 import encode_mp4
+    from genserve.provenance import video_watermark
+
+    frames = panning_frames(*size)
+    marked = [video_watermark.embed_frame(frame) for frame in frames]
+    noise = np.mean([np.mean((np.asarray(a, float) - np.asarray(b, float)) ** 2) for a, b in zip(frames, marked)])
+    assert 10 * np.log10(255**2 / noise) > 40  # dB
+    assert video_watermark.bit_errors(decoded_frames(encode_mp4(marked, 24))) == 0
+    # The same video without the mark votes to chance.
+    assert video_watermark.bit_errors(decoded_frames(encode_mp4(frames, 24))) > 16
+
+
+def test_video_watermark_survives_a_reencode_but_not_a_crop(stamped_mp4):
+    from genserve.media.mp4 import encode_mp4
+    from genserve.provenance import video_watermark
+
+    frames = [Image.fromarray(frame) for frame in decoded_frames(stamped_mp4)]
+    reencoded = encode_mp4(frames, 24, crf=23)
+    assert video_watermark.detect_mp4(reencoded)
+    assert not verify_bytes(reencoded, "video/mp4").c2pa_present  # the manifest does not survive a re-encode
+    cropped = encode_mp4([frame.crop((4, 4, 316, 176)) for frame in frames], 24)
+    assert not video_watermark.detect_mp4(cropped)
+
+
+def test_signed_only_mp4_reports_no_watermark(provenance):
+    from genserve.media.mp4 import encode_mp4
+
+    signed = provenance.sign(encode_mp4(panning_frames(160, 96, 8), 8), "video/mp4", model="tiny-video")
+    report = verify_bytes(signed, "video/mp4", provenance.trust_anchors_pem)
+    assert report.c2pa_valid and not report.watermark
+    assert "genserve watermark: not found" in report.lines()
+
+
+def test_undecodable_mp4_is_a_problem_not_a_crash():
+    pytest.importorskip("av", reason="the MP4 path needs PyAV (the [video] extra)")
+    report = verify_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64, "video/mp4")
+    assert not report.watermark and not report.c2pa_present
+    assert any("could not be decoded" in problem for problem in report.problems)
 
 
 # --- configuration and concurrency

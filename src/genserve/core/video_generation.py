@@ -119,10 +119,8 @@ def _fit(frame: Any, width: int, height: int) -> Any:
 
 
 def _encode(clip: list[Any], track: tuple[Any, int] | None, stamper: Any, model: str) -> bytes:
-    from genserve.media.mp4 import encode_mp4
-
     samples, rate = track if track is not None else (None, None)
-    return stamper.sign(encode_mp4(clip, FPS, samples, rate), "video/mp4", model=model)
+    return stamper.stamp_video(clip, FPS, samples, rate, model=model)
 
 
 def result_files(files: FilesService, operation: OperationRecord) -> list[Any]:

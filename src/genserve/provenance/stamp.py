@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    import numpy as np
     from PIL import Image
 
     from genserve.provenance.c2pa_sign import ContentSigner
@@ -55,6 +56,23 @@ class Provenance:
         else:
             marked.save(buffer, "PNG")
         return signer.sign(buffer.getvalue(), mime, model=model)
+
+    def stamp_video(
+        self,
+        frames: list[Image.Image],
+        fps: int,
+        audio: np.ndarray | None = None,
+        sample_rate: int | None = None,
+        *,
+        model: str = "",
+    ) -> bytes:
+        """Watermark every frame, encode the MP4 (see `encode_mp4` for the audio) and sign it with C2PA."""
+        from genserve.media.mp4 import encode_mp4
+        from genserve.provenance.video_watermark import embed_frame
+
+        signer = self._ensure()[1]
+        data = encode_mp4([embed_frame(frame) for frame in frames], fps, audio, sample_rate)
+        return signer.sign(data, "video/mp4", model=model)
 
     def sign(self, data: bytes, mime: str, model: str = "") -> bytes:
         """Sign already encoded media (image/png, image/jpeg, video/mp4) with C2PA only, no watermark."""

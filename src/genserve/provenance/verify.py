@@ -45,10 +45,7 @@ class VerifyReport:
             out.append(f"  made by genserve: {_yes(self.genserve_signed)}")
             origin = "yes (trainedAlgorithmicMedia)" if self.ai_generated else "not declared"
             out.append(f"  AI-generated: {origin}" + (f", model {self.model}" if self.model else ""))
-        if self.mime is not None and not self.mime.startswith("image/"):
-            out.append("genserve watermark: not applicable (images only)")
-        else:
-            out.append(f"genserve watermark: {'found' if self.watermark else 'not found'}")
+        out.append(f"genserve watermark: {'found' if self.watermark else 'not found'}")
         out.extend(f"problem: {problem}" for problem in self.problems)
         verdict = "carries genserve provenance" if self.carries_genserve_provenance else "no genserve provenance"
         out.append(f"verdict: {verdict}")
@@ -79,7 +76,7 @@ def verify_bytes(data: bytes, mime: str, trust_anchors_pem: str | None = None) -
     problems: list[str] = []
     manifest_store = _read_manifest_store(data, mime, trust_anchors_pem, problems)
     fields = _c2pa_fields(manifest_store, bool(trust_anchors_pem), problems)
-    watermark = _watermark(data, problems) if mime in _IMAGE_TYPES else False
+    watermark = _image_watermark(data, problems) if mime in _IMAGE_TYPES else _video_watermark(data, problems)
     return VerifyReport(watermark=watermark, problems=problems, mime=mime, **fields)
 
 
@@ -144,7 +141,7 @@ def _actions(manifest: dict) -> list[dict]:
     return actions
 
 
-def _watermark(data: bytes, problems: list[str]) -> bool:
+def _image_watermark(data: bytes, problems: list[str]) -> bool:
     from PIL import Image, UnidentifiedImageError
 
     from genserve.provenance import watermark
@@ -156,6 +153,18 @@ def _watermark(data: bytes, problems: list[str]) -> bool:
     except (OSError, UnidentifiedImageError, ValueError) as exc:
         problems.append(f"image could not be decoded for the watermark check: {exc}")
         return False
+
+
+def _video_watermark(data: bytes, problems: list[str]) -> bool:
+    from genserve.provenance import video_watermark
+
+    try:
+        return video_watermark.detect_mp4(data)
+    except ImportError:
+        problems.append("video watermark not checked: PyAV is missing (pip install 'genserve[video]')")
+    except ValueError as exc:
+        problems.append(f"video could not be decoded for the watermark check: {exc}")
+    return False
 
 
 def _yes(flag: bool) -> str:

@@ -32,7 +32,7 @@ PAYLOAD = b"GENSERVE"
 MAX_BIT_ERRORS = 4
 MIN_SIDE = 64  # 64 bits at one bit per 8×8 block
 
-_BITS = np.unpackbits(np.frombuffer(PAYLOAD, dtype=np.uint8))
+BITS = np.unpackbits(np.frombuffer(PAYLOAD, dtype=np.uint8))
 _SCALE = 36  # imwatermark's default strength for the chroma planes
 _MAX_PASSES = 3
 _MARGIN = 6.0  # headroom over the runner-up coefficient, larger than pixel rounding can move either
@@ -62,7 +62,7 @@ def embed(image: Image.Image) -> Image.Image:
 def bit_errors(image: Image.Image) -> int:
     """How many of the 64 decoded bits differ from the marker (64 if the image is too small to carry it)."""
     if min(image.size) < MIN_SIDE:
-        return len(_BITS)
+        return len(BITS)
     return _bit_errors(_to_bgr(image))
 
 
@@ -77,22 +77,25 @@ def _to_bgr(image: Image.Image) -> np.ndarray:
 
 
 def _chroma_approximation(bgr: np.ndarray) -> np.ndarray:
-    """The Haar approximation band of the U plane (cropped to a multiple of 4), as pywt.dwt2 computes it."""
+    """The Haar approximation band of the U plane, as pywt.dwt2 computes it."""
     import cv2  # imported here: OpenCV is heavy and only needed once an image is stamped or checked
 
-    rows, cols = bgr.shape[0] // 4 * 4, bgr.shape[1] // 4 * 4
-    plane = cv2.cvtColor(bgr, cv2.COLOR_BGR2YUV)[:rows, :cols, _U].astype(np.float64)
-    # The orthonormal Haar approximation of each 2×2 pixel square is its sum / 2.
-    return plane.reshape(rows // 2, 2, cols // 2, 2).sum(axis=(1, 3)) / 2
+    return approximation(cv2.cvtColor(bgr, cv2.COLOR_BGR2YUV)[:, :, _U].astype(np.float64))
+
+
+def approximation(plane: np.ndarray) -> np.ndarray:
+    """The Haar approximation band of a plane cropped to a multiple of 4 (the sum of each 2×2 square / 2)."""
+    rows, cols = plane.shape[0] // 4 * 4, plane.shape[1] // 4 * 4
+    return plane[:rows, :cols].reshape(rows // 2, 2, cols // 2, 2).sum(axis=(1, 3)) / 2
 
 
 def _embed_pass(bgr: np.ndarray, guarded: np.ndarray | None) -> np.ndarray:
     approx = _chroma_approximation(bgr)
-    blocks = _blocks(approx)
+    blocks = split_blocks(approx)
     before = blocks.copy()
-    _quantise(blocks, guarded)
+    quantise(blocks, guarded)
     change = np.zeros_like(approx)
-    _unblock(blocks - before, change)
+    join_blocks(blocks - before, change)
     # With the detail bands untouched, the inverse transform spreads a change c of a coefficient as c / 2 over its
     # 2×2 pixels. Apply that change of U as a change of B and G only: converting the whole image YUV -> BGR instead
     # (as imwatermark does) clips out-of-gamut chroma and shifts saturated colours everywhere, pure red by 34 levels.
@@ -103,30 +106,35 @@ def _embed_pass(bgr: np.ndarray, guarded: np.ndarray | None) -> np.ndarray:
     return np.clip(np.rint(out), 0, 255).astype(np.uint8)
 
 
-def _blocks(approx: np.ndarray) -> np.ndarray:
+def split_blocks(approx: np.ndarray) -> np.ndarray:
     """The 4×4 blocks of the approximation band as rows of 16, in the decoder's order (row-major)."""
     brows, bcols = approx.shape[0] // 4, approx.shape[1] // 4
     return approx[: brows * 4, : bcols * 4].reshape(brows, 4, bcols, 4).swapaxes(1, 2).reshape(-1, 16).copy()
 
 
-def _unblock(blocks: np.ndarray, approx: np.ndarray) -> None:
+def join_blocks(blocks: np.ndarray, approx: np.ndarray) -> None:
     brows, bcols = approx.shape[0] // 4, approx.shape[1] // 4
     approx[: brows * 4, : bcols * 4] = blocks.reshape(brows, bcols, 4, 4).swapaxes(1, 2).reshape(brows * 4, bcols * 4)
 
 
-def _expected(count: int) -> np.ndarray:
-    return np.resize(_BITS, count)  # block n carries bit n mod 64
+def expected(count: int) -> np.ndarray:
+    return np.resize(BITS, count)  # block n carries bit n mod 64
 
 
 def _misread_blocks(bgr: np.ndarray) -> np.ndarray:
     """Per block, whether the decoder's rule reads the wrong bit from it."""
-    blocks = _blocks(_chroma_approximation(bgr))
+    blocks = split_blocks(_chroma_approximation(bgr))
+    return read_blocks(blocks, _SCALE) != expected(len(blocks))
+
+
+def read_blocks(blocks: np.ndarray, scale: float) -> np.ndarray:
+    """The bit each block reads as, by imwatermark's rule (see `quantise`)."""
     top = np.argmax(np.abs(blocks[:, 1:]), axis=1) + 1
     value = np.abs(blocks[np.arange(len(blocks)), top])
-    return (value % _SCALE > 0.5 * _SCALE).astype(np.uint8) != _expected(len(blocks))
+    return (value % scale > 0.5 * scale).astype(np.uint8)
 
 
-def _quantise(blocks: np.ndarray, guarded: np.ndarray | None) -> None:
+def quantise(blocks: np.ndarray, guarded: np.ndarray | None, scale: float = _SCALE) -> None:
     """Write one bit into each block, in place, the way imwatermark's decoder reads it back.
 
     The decoder takes the block's largest-magnitude coefficient (the first position excluded) and reads 1 when its
@@ -136,7 +144,7 @@ def _quantise(blocks: np.ndarray, guarded: np.ndarray | None) -> None:
     """
     count = len(blocks)
     index = np.arange(count)
-    bits = _expected(count).astype(np.float64)
+    bits = expected(count).astype(np.float64)
     magnitudes = np.abs(blocks[:, 1:])
     order = np.argsort(magnitudes, axis=1)
     top = order[:, -1] + 1
@@ -144,12 +152,12 @@ def _quantise(blocks: np.ndarray, guarded: np.ndarray | None) -> None:
     floor = np.zeros(count)
     if guarded is not None:
         floor = np.where(guarded, magnitudes[index, order[:, -2]] + _MARGIN, 0.0)
-    base = np.floor(np.abs(value) / _SCALE)[:, None] + np.arange(-1, 3)[None, :]
-    levels = (base + 0.25 + 0.5 * bits[:, None]) * _SCALE
+    base = np.floor(np.abs(value) / scale)[:, None] + np.arange(-1, 3)[None, :]
+    levels = (base + 0.25 + 0.5 * bits[:, None]) * scale
     levels = np.where((levels >= floor[:, None]) & (levels >= 0), levels, np.inf)
     best = levels[index, np.argmin(np.abs(levels - np.abs(value)[:, None]), axis=1)]
     # The runner-up can sit above every candidate: then take the first matching level above it.
-    fallback = (np.floor(floor / _SCALE) + 1 + 0.25 + 0.5 * bits) * _SCALE
+    fallback = (np.floor(floor / scale) + 1 + 0.25 + 0.5 * bits) * scale
     blocks[index, top] = np.copysign(np.where(np.isfinite(best), best, fallback), value)
 
 
@@ -158,5 +166,5 @@ def _bit_errors(bgr: np.ndarray) -> int:
     # here because the package imports torch (about 2 s) for its unrelated rivaGan method.
     from imwatermark.maxDct import EmbedMaxDct
 
-    bits = EmbedMaxDct([], wmLen=len(_BITS), scales=[0, _SCALE, 0]).decode(bgr)
-    return int(np.count_nonzero(np.asarray(bits, dtype=np.uint8) != _BITS))
+    bits = EmbedMaxDct([], wmLen=len(BITS), scales=[0, _SCALE, 0]).decode(bgr)
+    return int(np.count_nonzero(np.asarray(bits, dtype=np.uint8) != BITS))
