@@ -23,13 +23,14 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import _http  # noqa: E402
+from _burst import Burst  # noqa: E402
 
 MODEL = "bench-ltx"
 PROMPT = "a lighthouse keeper walks along a stormy shore at dusk, waves crashing, cinematic"
 SEED = 4321
 FPS = 24  # Veo's frame rate, which genserve renders at
 E2E_TARGET, P95_TARGET_S, POLLING_TARGET = 1.05, 0.050, 1.05
-IDLE_BATCHES = 5  # storm batches against a finished operation, with no job running
+IDLE_BATCHES = 5  # storm bursts, back to back, against a finished operation with no job running
 DISTURBED = 0.05  # share of the CPUs other processes may take during a timed run before it is flagged
 BUILD_VERSION = "1"
 T5_MAX_TOKENS = 128  # LTX-Video's prompt length: the pipeline pads every prompt to it
@@ -228,55 +229,38 @@ def server_times(data_dir: Path, op_id: str) -> tuple[float, float]:
 
 
 class Storm:
-    """Batches of `size` concurrent GETs of one operation, back to back until stopped: each batch is fired at once
-    and awaited whole, so every request waits behind the others of its batch, as a crowd of pollers would."""
+    """A crowd of `size` pollers of one operation who all poll at once, every `interval` seconds (back to back when
+    0): each burst is fired on `size` keep-alive connections together and awaited whole, so every GET waits behind
+    the others of its burst. The client is `_burst.Burst` (a pre-built request per connection), not httpx, whose
+    ~1 ms of CPU per request on the same 2 cores would be counted against the server."""
 
-    def __init__(self, base: str, name: str, size: int) -> None:
-        import httpx
-
-        self.url, self.size = f"{base}/v1beta/{name}", size
-        # httpx allows 100 connections by default: the batch would queue in the client, not the server. Idle
-        # connections are dropped before uvicorn's 5 s keep-alive does, which would race with their reuse.
-        limits = httpx.Limits(max_connections=size, max_keepalive_connections=size, keepalive_expiry=2.0)
-        self.client = httpx.AsyncClient(timeout=60, limits=limits, headers={"x-goog-api-key": "bench"})
-        self.latencies: list[float] = []
-        self.errors = 0
-        self.batches = 0
-        self._stop = False
+    def __init__(self, base: str, name: str, size: int, interval: float) -> None:
+        self.crowd = Burst(f"{base}/v1beta/{name}", size, {"x-goog-api-key": "bench"})
+        self.interval = interval
+        self._stop = asyncio.Event()
         self.task: asyncio.Task | None = None
 
-    async def _one(self) -> None:
-        import httpx
-
-        started = time.perf_counter()
-        try:
-            response = await self.client.get(self.url)
-        except httpx.TransportError:
-            self.errors += 1
-            return
-        self.latencies.append(time.perf_counter() - started)
-        if response.status_code != 200:
-            self.errors += 1
-
-    async def _run(self, batches: int | None = None) -> None:
-        while not self._stop and (batches is None or self.batches < batches):
-            await asyncio.gather(*(self._one() for _ in range(self.size)))
-            self.batches += 1
+    latencies = property(lambda self: self.crowd.latencies)
+    errors = property(lambda self: self.crowd.errors)
+    batches = property(lambda self: self.crowd.bursts)
 
     async def run(self, batches: int) -> None:
-        """A fixed number of batches, then closes."""
-        await self._run(batches)
-        await self.client.aclose()
+        """A fixed number of bursts, back to back, then closes."""
+        await self.crowd.open()
+        for _ in range(batches):
+            await self.crowd.fire()
+        await self.crowd.close()
 
-    def start(self) -> None:
-        self.task = asyncio.get_running_loop().create_task(self._run())
+    async def start(self) -> None:
+        await self.crowd.open()
+        self.task = asyncio.get_running_loop().create_task(self.crowd.every(self.interval, self._stop))
 
     async def stop(self) -> None:
-        # The batch in flight is let finish: cancelling it would leave the server answering requests nobody reads.
-        self._stop = True
+        # The burst in flight is let finish: cancelling it would leave the server answering requests nobody reads.
+        self._stop.set()
         if self.task is not None:
             await self.task
-        await self.client.aclose()
+        await self.crowd.close()
 
 
 async def server_job(client: Any, server: _http.Server, data_dir: Path, seed: int, args, storm: int = 0) -> dict:
@@ -296,9 +280,9 @@ async def server_job(client: Any, server: _http.Server, data_dir: Path, seed: in
     if response.status_code != 200:
         raise RuntimeError(f"genserve answered {response.status_code}: {response.text[:500]}")
     name = response.json()["name"]
-    crowd = Storm(server.base, name, storm) if storm else None
+    crowd = Storm(server.base, name, storm, args.storm_interval) if storm else None
     if crowd:
-        crowd.start()
+        await crowd.start()
     polls: list[float] = []
     while True:
         sent = time.perf_counter()
@@ -429,7 +413,10 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--poll", type=float, default=0.1, help="seconds between a client's operation GETs")
-    parser.add_argument("--storm", type=int, default=200, help="concurrent GETs per batch while a job runs")
+    parser.add_argument("--storm", type=int, default=200, help="concurrent GETs per burst while a job runs")
+    parser.add_argument(
+        "--storm-interval", type=float, default=1.0, help="seconds from one burst's start to the next (0: back to back)"
+    )
     parser.add_argument("--wait-quiet", type=float, default=0, metavar="S", help="wait up to S s for load < 1.0")
     parser.add_argument("--model-dir", type=Path, default=Path(tempfile.gettempdir()) / "genserve-bench-video")
     args = parser.parse_args()
@@ -516,11 +503,11 @@ async def measure(pipe: Any, client: Any, server: _http.Server, data_dir: Path, 
         crowd = p["storm"]
         log(
             f"  {r + 1}/{args.repeats}: direct {d['seconds']:.2f} s, genserve {s['seconds']:.2f} s, genserve with "
-            f"{crowd.batches} batches of {args.storm} GETs {p['seconds']:.2f} s (p95 GET "
+            f"{crowd.batches} bursts of {args.storm} GETs {p['seconds']:.2f} s (p95 GET "
             f"{percentile(crowd.latencies, 0.95) * 1000:.0f} ms)"
         )
     # The same storm against the finished operation with no job running: what polling costs the server alone.
-    idle = Storm(server.base, runs["server"][-1]["name"], args.storm)
+    idle = Storm(server.base, runs["server"][-1]["name"], args.storm, 0)
     before = {name: cpu_seconds(pid) for name, pid in pids}
     started = time.perf_counter()
     await idle.run(IDLE_BATCHES)
@@ -597,7 +584,8 @@ def render(report: dict[str, Any], args: argparse.Namespace) -> str:
         f"| ↳ POST → row committed / job (queued → done, server's DB) / done → poller saw it / download | "
         f"{ms(med('server', 'submit'))} ms / {med('server', 'job'):.2f} s / {ms(med('server', 'notice'))} ms / "
         f"{ms(med('server', 'download'))} ms | | | |",
-        f"| genserve under the polling storm ({args.storm} concurrent GETs a batch, batches back to back) | "
+        f"| genserve under the polling storm ({args.storm} concurrent GETs a burst, a burst every "
+        f"{args.storm_interval:g} s) | "
         f"{med('storm'):.2f} s | {values('storm')} | | |",
         f"| ↳ POST → row committed / job (queued → done, server's DB) / done → poller saw it / download | "
         f"{ms(med('storm', 'submit'))} ms / {med('storm', 'job'):.2f} s / {ms(med('storm', 'notice'))} ms / "

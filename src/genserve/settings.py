@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     # Long-running jobs (video generation) running at once across all models; each model also has its own
     # max_concurrent_jobs in the catalog.
     operation_workers: int = 4
+    # One log line per request. A crowd polling operations makes that a large share of the server's CPU
+    # (benchmarks/video_generation.py measures it); turn it off there.
+    access_log: bool = True
 
     @field_validator("api_keys", "image_blocklist", mode="before")
     @classmethod

@@ -65,5 +65,6 @@ def run_serve(args: argparse.Namespace) -> int:
         print(DEMO_BANNER, flush=True)
     names = ", ".join(catalog.names())
     print(f"genserve on http://{settings.host}:{settings.port} serving: {names}", flush=True)
-    uvicorn.run(create_app(settings, catalog), host=settings.host, port=settings.port, log_level="info")
+    app = create_app(settings, catalog)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", access_log=settings.access_log)
     return 0
