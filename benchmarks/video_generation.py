@@ -323,8 +323,23 @@ async def server_job(client: Any, server: _http.Server, data_dir: Path, seed: in
 
 
 def cpu_seconds(pid: int | str) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+    """utime + stime of a process and its live children: genserve runs jobs in an operation worker process."""
+    own = _stat(pid)
+    total = (int(own[11]) + int(own[12])) / os.sysconf("SC_CLK_TCK")
+    if pid != "self":
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    fields = _stat(entry.name)
+                except OSError:
+                    continue  # exited meanwhile
+                if fields[1] == str(pid):
+                    total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def _stat(pid: int | str) -> list[str]:
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()  # [state, ppid, ...]
 
 
 def machine_busy_seconds() -> float:
@@ -608,7 +623,8 @@ def render(report: dict[str, Any], args: argparse.Namespace) -> str:
         f"{idle['cpu']['server'] / max(idle_count, 1) * 1000:.1f} ms of server CPU a GET; the server kept "
         f"{idle['cpu']['server'] / idle['seconds']:.2f} cores busy and the client "
         f"{idle['cpu']['self'] / idle['seconds']:.2f}.",
-        f"- Cores kept busy (CPU-s ÷ wall-s): the server {cores('server', 'server'):.2f} during a job, "
+        "- Cores kept busy (CPU-s ÷ wall-s): the server and its operation worker "
+        f"{cores('server', 'server'):.2f} during a job, "
         f"{cores('storm', 'server'):.2f} during a job under the storm; the storm's client (this process, on the same "
         f"cores) {cores('storm', 'self'):.2f}; the direct call {cores('direct', 'self'):.2f}.",
         "- Same work on both sides: genserve's MP4 and the direct MP4 of the same seed decode to a worst-frame PSNR "

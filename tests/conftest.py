@@ -62,7 +62,9 @@ def catalog(demo_dir: Path) -> Catalog:
 
 
 def make_settings(tmp: Path, **overrides: object) -> Settings:
-    return Settings(data_dir=tmp, **overrides)
+    # In-process tests run operations on the app's own loop (a fake clock, no process start-up per test);
+    # tests/live/ covers the worker process through `genserve serve`.
+    return Settings(data_dir=tmp, **{"operation_process": False, **overrides})
 
 
 class FakeClock:

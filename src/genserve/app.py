@@ -39,6 +39,7 @@ from genserve.core.video_generation import KIND as VIDEO_JOB
 from genserve.core.video_generation import VideoService
 from genserve.engines.manager import EngineManager
 from genserve.media.probe import probe_media
+from genserve.operation_worker import WorkerProcess
 from genserve.settings import Settings
 from genserve.storage.blobs import LocalBlobStore
 from genserve.storage.database import open_database
@@ -56,19 +57,44 @@ def create_files(settings: Settings, database: Engine, clock: Callable[[], datet
     return FilesService(FileRepository(database), LocalBlobStore(settings.data_dir / "files"), limits, clock=clock)
 
 
+def create_operations(
+    settings: Settings, catalog: Catalog, database: Engine, files: FilesService, engines: EngineManager, clock=utcnow
+) -> OperationsService:
+    """The long-running operations and the video jobs they run: in the server, or alone in the operation worker
+    process (operation_worker.py)."""
+    provenance = provenance_factory(settings.data_dir / "provenance", settings.provenance_cert, settings.provenance_key)
+    videos = VideoService(
+        engines, files, catalog, provenance, SafetyPolicy(settings.image_blocklist), settings.generated_files_ttl_hours
+    )
+    return OperationsService(
+        OperationRepository(database),
+        {VIDEO_JOB: videos.run},
+        concurrency=lambda model: catalog.get(model).max_concurrent_jobs,
+        workers=settings.operation_workers,
+        retention_hours=settings.generated_files_ttl_hours,
+        clock=clock,
+    )
+
+
 def create_app(settings: Settings, catalog: Catalog, *, clock: Callable[[], datetime] = utcnow) -> FastAPI:
     engines = EngineManager(int(settings.model_memory_gib * 1024**3))
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     database = open_database(f"sqlite:///{settings.data_dir / 'genserve.db'}")
     files = create_files(settings, database, clock)
     lifecycle = FileLifecycle(files, probe_media, settings.files_sweep_interval_s)
+    operations = create_operations(settings, catalog, database, files, engines, clock)
+    # Jobs run in a worker process of their own, or (tests, a fake clock) on this server's event loop.
+    worker = WorkerProcess(settings, catalog) if settings.operation_process else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         lifecycle.start()
-        operations.start()
+        if worker is not None:
+            worker.start()
+        else:
+            operations.start()
         yield
-        await operations.stop()
+        await (worker.stop() if worker is not None else operations.stop())
         await lifecycle.stop()
         engines.close()
 
@@ -80,15 +106,6 @@ def create_app(settings: Settings, catalog: Catalog, *, clock: Callable[[], date
     safety = SafetyPolicy(settings.image_blocklist)
     images = ImageService(engines, provenance, safety)
     generation.illustrator = Illustrator(generation, images, catalog)
-    videos = VideoService(engines, files, catalog, provenance, safety, settings.generated_files_ttl_hours)
-    operations = OperationsService(
-        OperationRepository(database),
-        {VIDEO_JOB: videos.run},
-        concurrency=lambda model: catalog.get(model).max_concurrent_jobs,
-        workers=settings.operation_workers,
-        retention_hours=settings.generated_files_ttl_hours,
-        clock=clock,
-    )
     app.state.services = Services(
         catalog=catalog,
         generation=generation,

@@ -42,9 +42,12 @@ class Settings(BaseSettings):
     # Long-running jobs (video generation) running at once across all models; each model also has its own
     # max_concurrent_jobs in the catalog.
     operation_workers: int = 4
-    # One log line per request. A crowd polling operations makes that a large share of the server's CPU
-    # (benchmarks/video_generation.py measures it); turn it off there.
-    access_log: bool = True
+    # Run those jobs in a worker process of their own (niced below request handling), so that a crowd of polls and
+    # a running job do not share one GIL. false: on the server's event loop (tests with a fake clock do this).
+    operation_process: bool = True
+    # One log line per request (uvicorn's access log). Off by default: for a crowd polling operations it is a third
+    # of the server's CPU per poll (benchmarks/video_generation.py). Errors and job events are logged either way.
+    access_log: bool = False
 
     @field_validator("api_keys", "image_blocklist", mode="before")
     @classmethod

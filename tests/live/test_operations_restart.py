@@ -320,3 +320,53 @@ def test_polls_are_not_held_up_while_a_fresh_server_loads_the_video_model(server
         f"a request waited {max(slowest):.2f} s while the server loaded the video model for a job "
         f"({len(slowest)} probes, {sum(s > 1.0 for s in slowest)} over 1 s)"
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# the operation worker process (operation_worker.py): jobs run beside the server, never without it
+
+
+def worker_pids(server: Server) -> list[int]:
+    return [int(pid) for pid in re.findall(r"operation worker started \(pid (\d+)\)", server.log())]
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"  # a zombie has exited; only its parent has not reaped it yet
+
+
+def wait_until(condition, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return condition()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_jobs_run_in_a_niced_worker_that_dies_with_the_server(server: Server) -> None:
+    server.start()
+    name = server.submit(ENDLESS)
+    server.wait_rendering(name)
+    [worker] = worker_pids(server)
+    assert worker != server.proc.pid and alive(worker)
+    assert os.getpriority(os.PRIO_PROCESS, worker) > os.getpriority(os.PRIO_PROCESS, server.proc.pid)
+    server.kill()
+    assert wait_until(lambda: not alive(worker), 5), "the worker outlived a server killed with SIGKILL"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_worker_that_dies_is_replaced_and_its_job_runs_again(server: Server) -> None:
+    server.start()
+    name = server.submit(STEADY)
+    server.wait_rendering(name)
+    [first] = worker_pids(server)
+    os.kill(first, signal.SIGKILL)  # e.g. the kernel's OOM killer
+    assert wait_until(lambda: len(worker_pids(server)) == 2, 30), server.log()
+    operation, _ = server.wait_done(name)
+    assert "response" in operation, f"the job did not run again in the new worker: {operation}\n{server.log()}"
+    assert server.proc.poll() is None, "the server itself kept running"
