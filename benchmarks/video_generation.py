@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import inspect
 import io
@@ -324,18 +325,22 @@ async def server_job(client: Any, server: _http.Server, data_dir: Path, seed: in
 
 def cpu_seconds(pid: int | str) -> float:
     """utime + stime of a process and its live children: genserve runs jobs in an operation worker process."""
-    own = _stat(pid)
-    total = (int(own[11]) + int(own[12])) / os.sysconf("SC_CLK_TCK")
-    if pid != "self":
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    fields = _stat(entry.name)
-                except OSError:
-                    continue  # exited meanwhile
-                if fields[1] == str(pid):
-                    total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    pids = [pid] if pid == "self" else [pid, *children(pid)]
+    total = 0.0
+    for each in pids:
+        with contextlib.suppress(OSError):  # a child may exit meanwhile
+            fields = _stat(each)
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     return total
+
+
+def children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        with contextlib.suppress(OSError):
+            if entry.name.isdigit() and _stat(entry.name)[1] == str(pid):
+                found.append(int(entry.name))
+    return found
 
 
 def _stat(pid: int | str) -> list[str]:
@@ -464,6 +469,7 @@ async def run(args: argparse.Namespace) -> int:
             await server_job(client, server, data_dir, SEED, args)
             report = await measure(pipe, client, server, data_dir, geo, args)
         report["server_rss"] = server.peak_rss()
+        report["worker_rss"] = max((_http.vm_hwm_bytes(c) or 0 for c in children(server.proc.pid)), default=None)
     finally:
         server.stop()
     report.update(
@@ -632,7 +638,8 @@ def render(report: dict[str, Any], args: argparse.Namespace) -> str:
         + (" (identical frames)" if same["server"] == float("inf") else "")
         + ("" if same["other_seed"] is None else f" (against another seed's: {same['other_seed']:.1f} dB)")
         + "; encode_mp4 is not bit-reproducible, so two encodes of the same frames differ a little.",
-        f"- Peak RSS (VmHWM): genserve server {_gb(report['server_rss'])}, this process (direct pipeline and the "
+        f"- Peak RSS (VmHWM): genserve server {_gb(report['server_rss'])}, its operation worker (the video model) "
+        f"{_gb(report['worker_rss'])}, this process (direct pipeline and the "
         f"clients) {_gb(report['direct_rss'])}.",
     ]
     return "\n".join(lines)
