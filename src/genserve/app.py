@@ -90,6 +90,7 @@ def create_app(settings: Settings, catalog: Catalog, *, clock: Callable[[], date
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         lifecycle.start()
         if worker is not None:
+            operations.recover()
             worker.start()
         else:
             operations.start()

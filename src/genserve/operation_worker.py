@@ -7,8 +7,10 @@ server; with the job in its own process, niced so that requests win the CPU when
 requests and jobs (claims, progress, cancel, results), so the worker runs the same OperationsService scheduler
 and nothing else; the server only reads and writes rows.
 
-The worker dies with the server (PR_SET_PDEATHSIG on Linux, a parent check elsewhere), so a killed server never
-leaves a job running unseen: its row stays RUNNING and the next start re-runs or fails it, as before.
+The worker dies with the server (PR_SET_PDEATHSIG on Linux, and a thread watching the pipe to the server), so a
+killed server never leaves a job running unseen: its row stays RUNNING and the next start re-runs or fails it, as
+before. Its progress and result writes are fenced by the attempt number it claimed, so even a worker that outlived
+its server could not overwrite a re-run.
 """
 
 from __future__ import annotations
@@ -17,15 +19,16 @@ import asyncio
 import contextlib
 import logging
 import multiprocessing
+import multiprocessing.connection
 import os
 import signal
 import sys
+import threading
 from typing import Any
 
 log = logging.getLogger(__name__)
 
 NICENESS = 10  # below request handling: a poll answers first, the job uses whatever CPU is left
-PARENT_CHECK_S = 0.5
 POLL_S = 0.1  # a queued job starts within this; one indexed query each time
 RESTART_DELAY_S = 1.0
 STOP_WAIT_S = 10.0
@@ -75,6 +78,7 @@ class WorkerProcess:
 def run(settings: Any, catalog: Any) -> None:
     """The worker process's main."""
     _die_with_parent()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
     with contextlib.suppress(OSError):
         os.nice(NICENESS)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s [worker]: %(message)s")
@@ -97,23 +101,29 @@ async def _serve(settings: Any, catalog: Any) -> None:
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stopping.set)
     operations.start()
-    parent = os.getppid()
     try:
-        while not stopping.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), PARENT_CHECK_S)
-            if os.getppid() != parent:  # the server is gone (no PR_SET_PDEATHSIG on this system)
-                os._exit(1)
+        await stopping.wait()
     finally:
         await operations.stop()
         engines.close()
 
 
 def _die_with_parent() -> None:
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes
+    """Exit at once when the server dies, however it dies (SIGKILL included), whatever this process is doing."""
+    if sys.platform.startswith("linux"):
+        import ctypes
 
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG: the kernel kills us when the server dies, even by -9
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    # Also, on every system: the pipe multiprocessing keeps to the parent reads end-of-file when the parent's end
+    # closes, which the kernel does when it dies. A thread waits for that, so a busy or stuck event loop (a job
+    # that never yields, a hung shutdown) cannot keep an orphan alive. (A worker outlived a killed server in a
+    # test before this thread existed, with PR_SET_PDEATHSIG set; the cause was not found.)
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+
+        def watch() -> None:
+            multiprocessing.connection.wait([parent.sentinel])
+            os._exit(1)
+
+        threading.Thread(target=watch, name="parent-watch", daemon=True).start()

@@ -117,7 +117,7 @@ async def test_progress_is_visible_while_running_and_written_at_a_bounded_rate(m
     service = make(handler)
     writes = Counter()
     update = service.repo.update_progress
-    service.repo.update_progress = lambda *a: writes.update(["w"]) or update(*a)
+    service.repo.update_progress = lambda *a, **kw: writes.update(["w"]) or update(*a, **kw)
     op = submit(service)
     await until(lambda: service.get("k1", op.id).progress_done == 3)
     running = service.get("k1", op.id)
@@ -380,6 +380,39 @@ async def test_a_cancel_from_another_process_stops_the_job_here(make):
     await api.cancel("k1", op.id)
     await asyncio.wait_for(stopped.wait(), 1.0)
     assert worker.get("k1", op.id).state is OperationState.CANCELLED
+
+
+async def test_a_worker_presumed_dead_cannot_overwrite_the_rerun(make):
+    """A worker whose server was restarted meanwhile (its job re-queued and claimed again) finds its progress and
+    its result refused: every write is fenced by the attempt it claimed."""
+    release = asyncio.Event()
+    stale_progress = []
+
+    async def stale_handler(record, progress):
+        await release.wait()
+        try:
+            progress(5, 10)
+        except OperationCancelled:
+            stale_progress.append("refused")
+            raise
+        return {"files": ["stale"]}
+
+    async def rerun(record, progress):
+        await asyncio.sleep(3600)
+
+    old = make(stale_handler)
+    op = submit(old)
+    await until(lambda: old.get("k1", op.id).state is OperationState.RUNNING)
+    # The restart: the row is recovered and a new worker claims attempt 2 while the old one still runs.
+    new = make(rerun, start=False)
+    new.start()
+    await until(lambda: new.get("k1", op.id).attempts == 2 and new.get("k1", op.id).state is OperationState.RUNNING)
+    release.set()
+    await until(lambda: op.id not in {key[1] for key in old._jobs})
+    record = new.get("k1", op.id)
+    assert record.state is OperationState.RUNNING and record.attempts == 2 and record.result is None
+    assert not old.repo.finish("k1", op.id, datetime.now(timezone.utc), result={"files": []}, attempt=1)
+    assert old.repo.finish("k1", op.id, datetime.now(timezone.utc), result={"files": []}, attempt=2)
 
 
 async def test_concurrent_claims_take_each_operation_once(tmp_path):

@@ -154,13 +154,18 @@ class OperationsService:
     # -- lifecycle --------------------------------------------------------------------------------
 
     def start(self) -> None:
-        # Nothing runs yet, so every RUNNING row was left behind by a server that stopped.
+        self.recover()
+        self._scheduler = asyncio.get_running_loop().create_task(self._schedule_forever())
+
+    def recover(self) -> None:
+        """Nothing runs yet, so every RUNNING row was left behind by a server (or worker) that stopped: queue it
+        again, or fail it once it has used its attempts. Also called by the server before it starts a worker, so
+        that a poll right after a restart already shows the truth."""
         requeued, failed = self.repo.recover_interrupted(
             self.clock(), self.max_attempts, RPC_CODES["INTERNAL"], interrupted_message
         )
         if requeued or failed:
             log.info("operations interrupted by a restart: %d queued again, %d failed", requeued, failed)
-        self._scheduler = asyncio.get_running_loop().create_task(self._schedule_forever())
 
     async def stop(self) -> None:
         """Shutdown, not failure: running rows stay RUNNING, and the next start() runs them again."""
@@ -257,7 +262,8 @@ class OperationsService:
         if job.stopped:  # a cancel, delete or shutdown decided the outcome while the handler was finishing
             return
         job.close()
-        self.repo.finish(record.owner, record.id, self.clock(), result=result, error=error, progress=job.latest)
+        outcome = {"result": result, "error": error, "progress": job.latest, "attempt": record.attempts}
+        self.repo.finish(record.owner, record.id, self.clock(), **outcome)
 
     def _finished(self, job: Job, task: asyncio.Task) -> None:
         job.close()
@@ -269,11 +275,11 @@ class OperationsService:
 
     def _write_progress(self, job: Job, progress: tuple[int, int]) -> None:
         try:
-            running = self.repo.update_progress(*job.key, *progress, self.clock())
+            running = self.repo.update_progress(*job.key, *progress, self.clock(), attempt=job.record.attempts)
         except Exception:
             log.exception("could not record the progress of operation %s", job.record.id)
             return
-        if not running:  # cancelled or deleted, perhaps by another process
+        if not running:  # cancelled or deleted, perhaps by another process, or re-run elsewhere
             job.stop()
 
     async def _stop_local(self, owner: str, op_id: str) -> None:

@@ -64,6 +64,11 @@ _STAMP = select(
 ).where(OperationRow.owner == bindparam("owner"), OperationRow.id == bindparam("op_id"))
 
 
+def _running(owner: str, op_id: str, attempt: int | None) -> list:
+    where = [_key(owner, op_id), OperationRow.state == RUNNING]
+    return where if attempt is None else [*where, OperationRow.attempts == attempt]
+
+
 def _key(owner: str, op_id: str):
     return and_(OperationRow.owner == owner, OperationRow.id == op_id)
 
@@ -156,11 +161,13 @@ class OperationRepository:
                     return _record(s.get(OperationRow, tuple(candidate), populate_existing=True))
         return None
 
-    def update_progress(self, owner: str, op_id: str, done: int, total: int, now: datetime) -> bool:
-        """False when the operation is no longer RUNNING (cancelled or deleted, maybe by another process)."""
+    def update_progress(
+        self, owner: str, op_id: str, done: int, total: int, now: datetime, *, attempt: int | None = None
+    ) -> bool:
+        """False when the operation is no longer RUNNING (cancelled or deleted, maybe by another process) or, with
+        `attempt`, no longer in that attempt (a worker thought dead was restarted and re-ran it)."""
         return self._change(
-            _key(owner, op_id),
-            OperationRow.state == RUNNING,
+            *_running(owner, op_id, attempt),
             progress_done=done,
             progress_total=total,
             update_time=now,
@@ -175,9 +182,11 @@ class OperationRepository:
         result: dict | None = None,
         error: tuple[int, str] | None = None,
         progress: tuple[int, int] | None = None,
+        attempt: int | None = None,
     ) -> bool:
-        """SUCCEEDED with `result`, or FAILED with `error` (code, message); only from RUNNING, so a cancel
-        that landed first is never overwritten by the job's late answer."""
+        """SUCCEEDED with `result`, or FAILED with `error` (code, message); only from RUNNING (and, with
+        `attempt`, that attempt), so neither a cancel that landed first nor a re-run is overwritten by a late
+        answer."""
         values: dict = {"update_time": now, "done_time": now}
         if error is None:
             values.update(state=OperationState.SUCCEEDED.value, result_json=json.dumps(result))
@@ -185,7 +194,7 @@ class OperationRepository:
             values.update(state=OperationState.FAILED.value, error_code=error[0], error_message=error[1][:2048])
         if progress is not None:
             values.update(progress_done=progress[0], progress_total=progress[1])
-        return self._change(_key(owner, op_id), OperationRow.state == RUNNING, **values)
+        return self._change(*_running(owner, op_id, attempt), **values)
 
     def cancel(self, owner: str, op_id: str, now: datetime, code: int, message: str) -> bool:
         """CANCELLED if not done yet; returns whether it changed anything."""
