@@ -116,9 +116,9 @@ def _die_with_parent() -> None:
         with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     # Also, on every system: the pipe multiprocessing keeps to the parent reads end-of-file when the parent's end
-    # closes, which the kernel does when it dies. A thread waits for that, so a busy or stuck event loop (a job
-    # that never yields, a hung shutdown) cannot keep an orphan alive. (A worker outlived a killed server in a
-    # test before this thread existed, with PR_SET_PDEATHSIG set; the cause was not found.)
+    # closes, which the kernel does when it dies, even if that happened before this line (PR_SET_PDEATHSIG is lost
+    # then). A thread waits for it, so neither a busy event loop nor a hung shutdown keeps an orphan alive. Before
+    # this thread, a worker outlived a server killed about a second after it started (tests/live).
     parent = multiprocessing.parent_process()
     if parent is not None:
 
