@@ -493,8 +493,9 @@ async def run(args: argparse.Namespace) -> int:
 
 
 async def measure(pipe: Any, client: Any, server: _http.Server, data_dir: Path, geo: dict, args) -> dict[str, Any]:
-    """Each repeat runs direct, genserve and genserve under the polling storm back to back, so that drift in the
-    machine's speed hits every row alike; a short pause after each lets OpenMP threads stop spinning."""
+    """Each repeat runs direct, genserve and genserve under the polling storm back to back, in an order that
+    rotates, so that drift in the machine's speed hits every row alike; a short pause after each lets OpenMP
+    threads stop spinning."""
     keys = ("direct", "server", "storm")
     runs: dict[str, list[dict[str, Any]]] = {key: [] for key in keys}
     pids = (("self", "self"), ("server", server.proc.pid))
@@ -518,9 +519,15 @@ async def measure(pipe: Any, client: Any, server: _http.Server, data_dir: Path, 
 
     for r in range(args.repeats):
         seed = SEED + r
-        d = await timed("direct", lambda s=seed: direct(s))
-        s = await timed("server", lambda s=seed: server_job(client, server, data_dir, s, args))
-        p = await timed("storm", lambda s=seed: server_job(client, server, data_dir, s, args, storm=args.storm))
+        calls = {
+            "direct": lambda s=seed: direct(s),
+            "server": lambda s=seed: server_job(client, server, data_dir, s, args),
+            "storm": lambda s=seed: server_job(client, server, data_dir, s, args, storm=args.storm),
+        }
+        # The order rotates each repeat (a Latin square over 3): this VM's speed drifts by 10-20 % over minutes,
+        # and a fixed order would charge that drift to whichever run always comes last.
+        done = {key: await timed(key, calls[key]) for key in keys[r % 3 :] + keys[: r % 3]}
+        d, s, p = done["direct"], done["server"], done["storm"]
         crowd = p["storm"]
         log(
             f"  {r + 1}/{args.repeats}: direct {d['seconds']:.2f} s, genserve {s['seconds']:.2f} s, genserve with "
@@ -591,7 +598,8 @@ def render(report: dict[str, Any], args: argparse.Namespace) -> str:
         f"Video: `720p` 16:9 × video_scale {args.scale} = {geo['width']}×{geo['height']}, durationSeconds "
         f"{args.duration} = {geo['frames']} frames at {FPS} fps (rendered at {geo['render_width']}×"
         f"{geo['render_height']}, {geo['render_frames']} frames, then cut and resized, on both sides); H.264 CRF 18.",
-        f"Method: {args.repeats} repeats, interleaved (direct, genserve, genserve under the polling storm); medians. "
+        f"Method: {args.repeats} repeats, interleaved (direct, genserve, genserve under the polling storm, the order "
+        "rotating each repeat); medians. "
         f"genserve = `POST :predictLongRunning` → `GET` the operation every {args.poll} s until done → download the "
         f"MP4, timed by the client. Machine: {machine}.",
         "",
