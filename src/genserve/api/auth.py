@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Mapping, Sequence
 
 from fastapi import Request
 
@@ -11,11 +12,27 @@ from genserve.errors import api_key_invalid, api_key_missing
 
 
 def presented_key(request: Request) -> str | None:
-    key = request.headers.get("x-goog-api-key") or request.query_params.get("key")
+    return key_in(request.headers, request.query_params.get("key"))
+
+
+def key_in(headers: Mapping[str, str], query_key: str | None = None) -> str | None:
+    """The key a request carries, from its headers (any case-insensitive mapping) or its ?key= value."""
+    key = headers.get("x-goog-api-key") or query_key
     if not key:
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        scheme, _, token = headers.get("authorization", "").partition(" ")
         key = token if scheme.lower() == "bearer" else None
     return key.strip() if key else None
+
+
+def is_known(key: str, keys: Sequence[str]) -> bool:
+    # Constant-time comparison so a key cannot be guessed byte by byte from response times.
+    return any(hmac.compare_digest(key.encode(), k.encode()) for k in keys)
+
+
+def owner_for(key: str | None, keys: Sequence[str]) -> str:
+    """Whose files and operations a key may see: a digest of the key when keys are configured (each key then
+    has its own), and one shared space when the server accepts any key."""
+    return hashlib.sha256((key or "").encode()).hexdigest() if keys else ""
 
 
 async def require_api_key(request: Request) -> None:
@@ -25,14 +42,10 @@ async def require_api_key(request: Request) -> None:
     key = presented_key(request)
     if not key:
         raise api_key_missing()
-    # Constant-time comparison so a key cannot be guessed byte by byte from response times.
-    if not any(hmac.compare_digest(key.encode(), k.encode()) for k in keys):
+    if not is_known(key, keys):
         raise api_key_invalid()
 
 
 def owner_of(request: Request) -> str:
-    """Whose files a request may see: a digest of its API key when keys are configured (files are then
-    private to each key), and one shared space when the server accepts any key."""
-    if not request.app.state.settings.api_keys:
-        return ""
-    return hashlib.sha256((presented_key(request) or "").encode()).hexdigest()
+    keys = request.app.state.settings.api_keys
+    return owner_for(presented_key(request) if keys else None, keys)

@@ -12,14 +12,14 @@ the stamp is read on every request, so another process's writes are seen at once
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import re
 from collections import OrderedDict
 from collections.abc import Sequence
 
+from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from genserve.api.auth import is_known, key_in, owner_for
 from genserve.api.versions import API_VERSIONS
 
 _PATH = re.compile(rf"^/(?:{'|'.join(API_VERSIONS)})/(?:models/[^/]+/)?operations/([a-z0-9]+)$")
@@ -30,7 +30,7 @@ class OperationPolls:
     def __init__(self, app: ASGIApp, repository, api_keys: Sequence[str]) -> None:
         self.app = app
         self.repository = repository
-        self.api_keys = [key.encode() for key in api_keys]
+        self.api_keys = list(api_keys)
         self._answers: OrderedDict[tuple, tuple[tuple, list, bytes]] = OrderedDict()
         self._rendering: dict[tuple, tuple[tuple, asyncio.Future]] = {}
 
@@ -38,7 +38,8 @@ class OperationPolls:
         match = None
         if scope["type"] == "http" and scope["method"] == "GET" and not scope["query_string"]:
             match = _PATH.match(scope["path"])
-        owner = self._owner(scope["headers"]) if match else None
+        headers = Headers(scope=scope) if match else None
+        owner = self._owner(headers) if headers is not None else None
         if owner is None:
             await self.app(scope, receive, send)
             return
@@ -47,7 +48,7 @@ class OperationPolls:
         if stamp is None or not stamp[0].startswith("models/"):
             await self.app(scope, receive, send)
             return
-        key = (owner, match.group(1), _header(scope["headers"], b"host"))
+        key = (owner, match.group(1), headers.get("host", ""))
         kept = self._answers.get(key)
         if kept is None or kept[0] != stamp:
             # The first poll to see a new stamp renders it; a crowd polling at the same moment waits for that
@@ -76,18 +77,13 @@ class OperationPolls:
             answer = self._answers.get(key)
             done.set_result(answer if answer is not None and answer[0] == stamp else None)
 
-    def _owner(self, headers: list[tuple[bytes, bytes]]) -> str | None:
-        """The caller's owner id as api/auth.py derives it; None when the app should judge the key itself."""
+    def _owner(self, headers: Headers) -> str | None:
+        """The caller's owner id, as api/auth.py derives it; None when the app should judge the key itself (it
+        answers a missing or wrong one with the right error)."""
         if not self.api_keys:
             return ""
-        key = _header(headers, b"x-goog-api-key")
-        if not key:
-            scheme, _, token = _header(headers, b"authorization").partition(b" ")
-            key = token if scheme.lower() == b"bearer" else b""
-        key = key.strip()
-        if not key or not any(hmac.compare_digest(key, known) for known in self.api_keys):
-            return None  # the app answers 401/403 with the right message
-        return hashlib.sha256(key).hexdigest()
+        key = key_in(headers)
+        return owner_for(key, self.api_keys) if key and is_known(key, self.api_keys) else None
 
     def _keep(self, key: tuple, answer: tuple[tuple, list, bytes]) -> None:
         self._answers[key] = answer
@@ -110,10 +106,3 @@ class OperationPolls:
             await send(message)
 
         return recording_send
-
-
-def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes:
-    for field, value in headers:
-        if field == name:
-            return value
-    return b""
