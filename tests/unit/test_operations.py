@@ -71,6 +71,19 @@ async def finished(service, op_id, owner="k1", timeout: float = 5.0):
     return service.get(owner, op_id)
 
 
+def until_cancelled(stopped: asyncio.Event):
+    """A handler that runs until its task is cancelled, and says so on `stopped`."""
+
+    async def handler(record, progress):
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            stopped.set()
+            raise
+
+    return handler
+
+
 async def succeed(record, progress):
     return {"files": ["abc123"], "prompt": record.request["prompt"]}
 
@@ -210,13 +223,7 @@ async def test_a_result_that_is_not_json_fails_the_operation(make):
 
 async def test_cancel_stops_a_running_handler_at_once(make):
     stopped = asyncio.Event()
-
-    async def handler(record, progress):
-        try:
-            await asyncio.sleep(3600)
-        except asyncio.CancelledError:
-            stopped.set()
-            raise
+    handler = until_cancelled(stopped)
 
     service = make(handler)
     op = submit(service)
@@ -300,13 +307,7 @@ async def test_another_keys_operation_looks_exactly_like_a_missing_one(make):
 
 async def test_delete_removes_the_record_and_stops_its_job(make):
     stopped = asyncio.Event()
-
-    async def handler(record, progress):
-        try:
-            await asyncio.sleep(3600)
-        except asyncio.CancelledError:
-            stopped.set()
-            raise
+    handler = until_cancelled(stopped)
 
     service = make(handler)
     op = submit(service)
@@ -365,13 +366,7 @@ async def test_work_submitted_by_another_process_is_picked_up_by_polling(make):
 
 async def test_a_cancel_from_another_process_stops_the_job_here(make):
     stopped = asyncio.Event()
-
-    async def handler(record, progress):
-        try:
-            await asyncio.sleep(3600)
-        except asyncio.CancelledError:
-            stopped.set()
-            raise
+    handler = until_cancelled(stopped)
 
     worker = make(handler)
     api = make(handler, start=False)
@@ -397,14 +392,11 @@ async def test_a_worker_presumed_dead_cannot_overwrite_the_rerun(make):
             raise
         return {"files": ["stale"]}
 
-    async def rerun(record, progress):
-        await asyncio.sleep(3600)
-
     old = make(stale_handler)
     op = submit(old)
     await until(lambda: old.get("k1", op.id).state is OperationState.RUNNING)
     # The restart: the row is recovered and a new worker claims attempt 2 while the old one still runs.
-    new = make(rerun, start=False)
+    new = make(block_forever, start=False)
     new.start()
     await until(lambda: new.get("k1", op.id).attempts == 2 and new.get("k1", op.id).state is OperationState.RUNNING)
     release.set()
