@@ -65,11 +65,12 @@ def build_pipeline(target: Path, preset: str) -> None:
         build_ltx_pipeline(target)
         return
     import torch
-    from diffusers import AutoencoderKLLTXVideo, FlowMatchEulerDiscreteScheduler, LTXPipeline
+    from diffusers import AutoencoderKLLTXVideo, LTXPipeline
     from diffusers import LTXVideoTransformer3DModel as Transformer
     from transformers import T5Config, T5EncoderModel
 
     from genserve.demo_image import build_t5_tokenizer
+    from genserve.demo_video import ltx_scheduler
 
     shapes = PRESETS[preset]
     t5, tr = shapes["t5"], shapes["transformer"]
@@ -105,15 +106,7 @@ def build_pipeline(target: Path, preset: str) -> None:
         vae=vae,
         text_encoder=text_encoder,
         tokenizer=tokenizer,
-        # LTX-Video 0.9's schedule, as genserve's demo model has it: the shift grows with the latent tokens.
-        scheduler=FlowMatchEulerDiscreteScheduler(
-            use_dynamic_shifting=True,
-            base_image_seq_len=1024,
-            max_image_seq_len=4096,
-            base_shift=0.95,
-            max_shift=2.05,
-            shift_terminal=0.1,
-        ),
+        scheduler=ltx_scheduler(),  # LTX-Video 0.9's, as genserve's demo model has it
     )
     pipe.save_pretrained(target)
 

@@ -24,7 +24,7 @@ def build_ltx_pipeline(target: Path) -> None:
 
     The VAE keeps the real compression (4x4 patches and three 2x stages: 32x in space, 8x in time), so sizes
     and frame counts follow the real model's rules, with 8 channels or fewer so that 8 s of video decode fast."""
-    from diffusers import FlowMatchEulerDiscreteScheduler, LTXPipeline
+    from diffusers import LTXPipeline
 
     tokenizer = _t5_tokenizer()
     with _seeded(20):
@@ -33,17 +33,23 @@ def build_ltx_pipeline(target: Path) -> None:
             vae=_ltx_vae(),
             text_encoder=_t5_encoder(tokenizer),
             tokenizer=tokenizer,
-            # LTX-Video 0.9's schedule: the shift grows with the number of latent tokens.
-            scheduler=FlowMatchEulerDiscreteScheduler(
-                use_dynamic_shifting=True,
-                base_image_seq_len=1024,
-                max_image_seq_len=4096,
-                base_shift=0.95,
-                max_shift=2.05,
-                shift_terminal=0.1,
-            ),
+            scheduler=ltx_scheduler(),
         )
     pipe.save_pretrained(target)
+
+
+def ltx_scheduler():
+    """LTX-Video 0.9's schedule: the shift grows with the number of latent tokens."""
+    from diffusers import FlowMatchEulerDiscreteScheduler
+
+    return FlowMatchEulerDiscreteScheduler(
+        use_dynamic_shifting=True,
+        base_image_seq_len=1024,
+        max_image_seq_len=4096,
+        base_shift=0.95,
+        max_shift=2.05,
+        shift_terminal=0.1,
+    )
 
 
 def _ltx_transformer():
