@@ -7,23 +7,19 @@ Every check is isolated, so one failure is reported by name instead of hiding th
 
 from __future__ import annotations
 
-import asyncio
-import json
 import math
 import sys
-import traceback
 import warnings
-from collections.abc import Callable
 from typing import Any
 
 warnings.simplefilter("ignore")  # old SDKs warn about Python versions and deprecations; stdout must stay JSON
 
 import httpx  # noqa: E402
+from _checks import PATHS, check, enum_name, report  # noqa: E402  (this directory is sys.path[0])
 from google import genai  # noqa: E402
 from google.genai import errors, types  # noqa: E402
 
 BASE = sys.argv[1].rstrip("/")
-PATHS: list[str] = []  # every request the SDK sent: "METHOD /path?query"
 
 
 def _record(request: httpx.Request) -> None:
@@ -43,30 +39,6 @@ def make_client(**extra: Any) -> genai.Client:
         **extra,
     }
     return genai.Client(api_key="contract-test-key", http_options=http_options)
-
-
-CHECKS: dict[str, Any] = {}
-
-
-def check(name: str) -> Callable[[Callable[[], Any]], Callable[[], Any]]:
-    def wrap(fn: Callable[[], Any]) -> Callable[[], Any]:
-        start = len(PATHS)
-        try:
-            result = fn()
-            if asyncio.iscoroutine(result):
-                result = asyncio.run(result)
-            CHECKS[name] = result
-        except Exception as exc:  # recorded, asserted by the pytest side
-            CHECKS[name] = {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()[-2000:]}
-        if isinstance(CHECKS[name], dict):
-            CHECKS[name]["paths"] = PATHS[start:]
-        return fn
-
-    return wrap
-
-
-def enum_name(value: Any) -> Any:
-    return getattr(value, "name", value)
 
 
 def error_info(exc: errors.APIError) -> dict[str, Any]:
@@ -262,4 +234,4 @@ def _v1alpha() -> Any:
     return {"text": r.text}
 
 
-print(json.dumps({"meta": {"sdk": "google-genai", "version": genai.__version__}, "checks": CHECKS, "paths": PATHS}))
+print(report("google-genai", genai.__version__))

@@ -12,9 +12,7 @@ from __future__ import annotations
 import json
 import math
 import sys
-import traceback
 import warnings
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote, urlencode, urlsplit
 
@@ -22,12 +20,11 @@ warnings.simplefilter("ignore")  # the package announces its end of support on i
 
 import google.generativeai as genai  # noqa: E402
 import requests  # noqa: E402
+from _checks import BODIES, PATHS, check, enum_name, report  # noqa: E402  (this directory is sys.path[0])
 from google.api_core import exceptions as core_exceptions  # noqa: E402
 from google.generativeai.types import HarmBlockThreshold, HarmCategory  # noqa: E402
 
 BASE = sys.argv[1].rstrip("/")
-PATHS: list[str] = []  # every request the SDK sent: "METHOD /path?query"
-BODIES: list[Any] = []  # the JSON bodies, to show how enums travel
 
 _original_request = requests.Session.request
 
@@ -50,27 +47,6 @@ def _recording_request(self: requests.Session, method: str, url: str, *args: Any
 requests.Session.request = _recording_request  # type: ignore[method-assign]
 
 genai.configure(api_key="contract-test-key", transport="rest", client_options={"api_endpoint": BASE})
-
-CHECKS: dict[str, Any] = {}
-
-
-def check(name: str) -> Callable[[Callable[[], Any]], Callable[[], Any]]:
-    def wrap(fn: Callable[[], Any]) -> Callable[[], Any]:
-        start = len(PATHS)
-        try:
-            CHECKS[name] = fn()
-        except Exception as exc:  # recorded, asserted by the pytest side
-            CHECKS[name] = {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()[-2000:]}
-        if isinstance(CHECKS[name], dict):
-            CHECKS[name]["paths"] = PATHS[start:]
-            CHECKS[name]["bodies"] = BODIES[start:]
-        return fn
-
-    return wrap
-
-
-def enum_name(value: Any) -> Any:
-    return getattr(value, "name", value)
 
 
 def error_info(exc: Exception) -> dict[str, Any]:
@@ -266,6 +242,4 @@ def _max_output_tokens_zero() -> Any:
     return {"raised": None}
 
 
-print(
-    json.dumps({"meta": {"sdk": "google-generativeai", "version": genai.__version__}, "checks": CHECKS, "paths": PATHS})
-)
+print(report("google-generativeai", genai.__version__))

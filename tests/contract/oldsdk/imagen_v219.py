@@ -12,20 +12,17 @@ from __future__ import annotations
 import base64
 import json
 import sys
-import traceback
 import warnings
-from collections.abc import Callable
 from typing import Any
 
 warnings.simplefilter("ignore")  # old SDKs warn about Python versions and deprecations; stdout must stay JSON
 
 import httpx  # noqa: E402
+from _checks import BODIES, PATHS, check, report  # noqa: E402  (this directory is sys.path[0])
 from google import genai  # noqa: E402
 from google.genai import errors, types  # noqa: E402
 
 BASE = sys.argv[1].rstrip("/")
-PATHS: list[str] = []  # every request the SDK sent: "METHOD /path"
-BODIES: list[Any] = []  # and its JSON body, to show what the server was asked
 
 
 def _record(request: httpx.Request) -> None:
@@ -40,21 +37,6 @@ client = genai.Client(
     api_key="contract-test-key",
     http_options={"base_url": BASE, "client_args": {"event_hooks": {"request": [_record]}}},
 )
-CHECKS: dict[str, Any] = {}
-
-
-def check(name: str) -> Callable[[Callable[[], Any]], Callable[[], Any]]:
-    def wrap(fn: Callable[[], Any]) -> Callable[[], Any]:
-        start = len(PATHS)
-        try:
-            CHECKS[name] = fn()
-        except Exception as exc:  # recorded, asserted by the pytest side
-            CHECKS[name] = {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()[-2000:]}
-        CHECKS[name]["paths"] = PATHS[start:]
-        CHECKS[name]["bodies"] = BODIES[start:]
-        return fn
-
-    return wrap
 
 
 def describe(image: types.GeneratedImage) -> dict[str, Any]:
@@ -112,4 +94,4 @@ def _ultra_two_images() -> Any:
     return {"raised": None}
 
 
-print(json.dumps({"meta": {"sdk": "google-genai", "version": genai.__version__}, "checks": CHECKS, "paths": PATHS}))
+print(report("google-genai", genai.__version__))

@@ -15,14 +15,13 @@ import json
 import os
 import sys
 import time
-import traceback
 import warnings
-from collections.abc import Callable
 from typing import Any
 
 warnings.simplefilter("ignore")  # old SDKs warn about deprecations (prompt= instead of source=); stdout is JSON
 
 import httpx  # noqa: E402
+from _checks import BODIES, PATHS, check, report  # noqa: E402  (this directory is sys.path[0])
 from google import genai  # noqa: E402
 from google.genai import errors, types  # noqa: E402
 
@@ -30,8 +29,6 @@ BASE = sys.argv[1].rstrip("/")
 OUT = sys.argv[2]
 with open(sys.argv[3], "rb") as f:
     FRAME = f.read()
-PATHS: list[str] = []  # every request the SDK sent: "METHOD /path?query"
-BODIES: list[Any] = []  # and its JSON body
 
 
 def _record(request: httpx.Request) -> None:
@@ -53,21 +50,6 @@ client = genai.Client(
     api_key="contract-test-key",
     http_options={"base_url": BASE, "client_args": {"event_hooks": {"request": [_record]}}},
 )
-CHECKS: dict[str, Any] = {}
-
-
-def check(name: str) -> Callable[[Callable[[], Any]], Callable[[], Any]]:
-    def wrap(fn: Callable[[], Any]) -> Callable[[], Any]:
-        start = len(PATHS)
-        try:
-            CHECKS[name] = fn()
-        except Exception as exc:  # recorded, asserted by the pytest side
-            CHECKS[name] = {"error": f"{type(exc).__name__}: {exc}", "traceback": traceback.format_exc()[-2000:]}
-        CHECKS[name]["paths"] = PATHS[start:]
-        CHECKS[name]["bodies"] = BODIES[start:]
-        return fn
-
-    return wrap
 
 
 def wait(op: types.GenerateVideosOperation) -> tuple[types.GenerateVideosOperation, list[Any]]:
@@ -196,12 +178,4 @@ def _undecodable_image() -> Any:
     return refusal(model="veo-2.0-generate-001", prompt="x", image=png(b"this is not a PNG at all" * 4))
 
 
-print(
-    json.dumps(
-        {
-            "meta": {"sdk": "google-genai", "version": genai.__version__},
-            "checks": CHECKS,
-        },
-        default=str,
-    )
-)
+print(report("google-genai", genai.__version__))
