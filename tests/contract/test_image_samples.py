@@ -20,7 +20,6 @@ import shutil
 import stat
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -31,7 +30,6 @@ from PIL import Image
 pytestmark = [pytest.mark.contract, pytest.mark.live]
 
 SAMPLES = Path(__file__).parent / "samples"
-JS_DIR = Path(__file__).parent / "js"
 PYTHON = sys.executable  # the main environment: google-genai 3.4.0 and Pillow, as the docs' `pip install` gives
 PIG = "gemini-native-image.png"
 SQUARE = (128, 128)  # the demo Imagen model's 1:1 size (Imagen's 1024 / 8)
@@ -161,23 +159,6 @@ def test_python_image_editing_sample_shows_an_edit_shaped_like_the_input(live: A
 
 # ---------------------------------------------------------------------------------------------
 # JavaScript (`import ... from "@google/genai"`, which tests/contract/js/package.json pins to 1.30.0)
-
-
-@pytest.fixture
-def js_work(tmp_path: Path) -> Any:
-    """A fresh working directory inside tests/contract/js, so that Node resolves "@google/genai" from its
-    node_modules exactly as it would in a user's project; removed afterwards."""
-    node = shutil.which("node")
-    if node is None:
-        pytest.fail("node is not on PATH: install Node.js 20+, then run ./scripts/test (npm install)")
-    manifest = JS_DIR / "node_modules" / "@google" / "genai" / "package.json"
-    if not manifest.is_file():
-        pytest.fail(f"{manifest} is missing: run ./scripts/test, or (cd tests/contract/js && npm install)")
-    work = Path(tempfile.mkdtemp(prefix=".sample-", dir=JS_DIR))
-    try:
-        yield node, work
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
 
 
 def run_js_sample(name: str, live: Any, tmp_path: Path, js_work: Any) -> tuple[Path, str]:
