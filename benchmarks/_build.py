@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 BUILD_VERSION = "1"
@@ -154,6 +155,17 @@ def build_quick(target: Path, scratch: Path, log=print) -> None:
     tokenizer = AutoTokenizer.from_pretrained(target)
     _generation_config(tokenizer).save_pretrained(target)
     log("  genserve demo chat model (Qwen3, 205k parameters, vocab 2048)")
+
+
+def build_once(target: Path, version: str, build: Callable[[], None]) -> bool:
+    """Runs `build()`, which writes `target`, unless a finished build of `version` is there; returns whether it
+    ran. The marker is written last, so an interrupted build is rebuilt rather than loaded half-written."""
+    marker = target / "bench-build.json"
+    if marker.exists() and json.loads(marker.read_text()).get("version") == version:
+        return False
+    build()
+    marker.write_text(json.dumps({"version": version}))
+    return True
 
 
 def ensure_models(cache: Path, quick: bool, log=print) -> dict:

@@ -7,7 +7,6 @@ import base64
 import datetime as dt
 import inspect
 import io
-import json
 import os
 import statistics
 import sys
@@ -20,6 +19,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import _http  # noqa: E402
+from _build import build_once  # noqa: E402
 
 MODEL = "bench-sd"
 PROMPT = "a lighthouse on a rocky coast at dusk, oil painting"
@@ -104,16 +104,11 @@ def build_pipeline(target: Path, scale: str) -> None:
 
 def ensure_model(model_dir: Path, scale: str) -> Path:
     target = model_dir / f"sd15-{scale}"
-    marker = target / "bench-build.json"
-    if marker.exists() and json.loads(marker.read_text()).get("version") == BUILD_VERSION:
-        log(f"model: reusing {target}")
-        return target
-    log(f"model: building the {scale}-scale random SD-1.5 pipeline into {target} ...")
     started = time.perf_counter()
-    build_pipeline(target, scale)
-    # Written last, so an interrupted build is rebuilt rather than loaded half-written.
-    marker.write_text(json.dumps({"version": BUILD_VERSION, "scale": scale}))
-    log(f"model: built in {time.perf_counter() - started:.0f} s")
+    if build_once(target, BUILD_VERSION, lambda: build_pipeline(target, scale)):
+        log(f"model: built {target} in {time.perf_counter() - started:.0f} s")
+    else:
+        log(f"model: reusing {target}")
     return target
 
 

@@ -8,7 +8,6 @@ import contextlib
 import datetime as dt
 import inspect
 import io
-import json
 import os
 import shutil
 import sqlite3
@@ -24,6 +23,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import _http  # noqa: E402
+from _build import build_once  # noqa: E402
 from _burst import Burst  # noqa: E402
 
 MODEL = "bench-ltx"
@@ -113,16 +113,11 @@ def build_pipeline(target: Path, preset: str) -> None:
 
 def ensure_model(model_dir: Path, preset: str) -> Path:
     target = model_dir / f"ltx-{preset}"
-    marker = target / "bench-build.json"
-    if marker.exists() and json.loads(marker.read_text()).get("version") == BUILD_VERSION:
-        log(f"model: reusing {target}")
-        return target
-    log(f"model: building the {preset} random LTX-Video pipeline into {target} ...")
     started = time.perf_counter()
-    build_pipeline(target, preset)
-    # Written last, so an interrupted build is rebuilt rather than loaded half-written.
-    marker.write_text(json.dumps({"version": BUILD_VERSION, "preset": preset}))
-    log(f"model: built in {time.perf_counter() - started:.0f} s")
+    if build_once(target, BUILD_VERSION, lambda: build_pipeline(target, preset)):
+        log(f"model: built {target} in {time.perf_counter() - started:.0f} s")
+    else:
+        log(f"model: reusing {target}")
     return target
 
 
