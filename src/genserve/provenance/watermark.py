@@ -117,14 +117,14 @@ def join_blocks(blocks: np.ndarray, approx: np.ndarray) -> None:
     approx[: brows * 4, : bcols * 4] = blocks.reshape(brows, bcols, 4, 4).swapaxes(1, 2).reshape(brows * 4, bcols * 4)
 
 
-def expected(count: int) -> np.ndarray:
+def _expected(count: int) -> np.ndarray:
     return np.resize(BITS, count)  # block n carries bit n mod 64
 
 
 def _misread_blocks(bgr: np.ndarray) -> np.ndarray:
     """Per block, whether the decoder's rule reads the wrong bit from it."""
     blocks = split_blocks(_chroma_approximation(bgr))
-    return read_blocks(blocks, _SCALE) != expected(len(blocks))
+    return read_blocks(blocks, _SCALE) != _expected(len(blocks))
 
 
 def read_blocks(blocks: np.ndarray, scale: float) -> np.ndarray:
@@ -144,7 +144,7 @@ def quantise(blocks: np.ndarray, guarded: np.ndarray | None, scale: float = _SCA
     """
     count = len(blocks)
     index = np.arange(count)
-    bits = expected(count).astype(np.float64)
+    bits = _expected(count).astype(np.float64)
     magnitudes = np.abs(blocks[:, 1:])
     order = np.argsort(magnitudes, axis=1)
     top = order[:, -1] + 1
