@@ -42,6 +42,26 @@ async def test_batched_and_plain_paths_give_the_same_greedy_answers(demo_dir, tm
             assert r.json()["candidates"][0]["content"] == alone.json()["candidates"][0]["content"]
 
 
+async def test_requests_in_one_batch_keep_their_own_sampling(demo_dir, tmp_path):
+    catalog = Catalog(
+        [chat_entry(demo_dir, "cb"), chat_entry(demo_dir, "plain", options={"continuous_batching": False})]
+    )
+    config = {"maxOutputTokens": 24}
+    async with app_client(catalog, make_settings(tmp_path)) as c:
+        greedy = await c.post(
+            "/v1/models/plain:generateContent",
+            json={"contents": "Hi", "generationConfig": {**config, "temperature": 0}},
+        )
+        # topK 1 leaves one token to draw even at temperature 2; the others sample the whole vocabulary.
+        bodies = [{"contents": "Hi", "generationConfig": {**config, "temperature": 2.0, "topK": 1}}] + [
+            {"contents": "Hi", "generationConfig": {**config, "temperature": 1.0, "topK": 2048, "topP": 1.0}}
+        ] * 5
+        answers = await asyncio.gather(*[c.post("/v1/models/cb:generateContent", json=b) for b in bodies])
+    texts = [r.json()["candidates"][0]["content"]["parts"][0].get("text", "") for r in answers]
+    assert texts[0] == greedy.json()["candidates"][0]["content"]["parts"][0]["text"]
+    assert len(set(texts[1:])) > 1 and greedy.json()["candidates"][0]["content"]["parts"][0]["text"] not in texts[1:]
+
+
 def batcher_of(server: LiveServer, name: str):
     return server.server.config.app.state.engines._engines[name]._batcher
 

@@ -39,6 +39,7 @@ from genserve.core.types import (
 )
 from genserve.engines.chat_template import chat_messages, template_tools
 from genserve.engines.continuous import ContinuousBatcher, ModelTurns, batchable
+from genserve.engines.sampling import sample
 from genserve.engines.text_decoding import CandidateText
 from genserve.engines.torch_options import load_options
 from genserve.engines.worker import stream_job
@@ -422,18 +423,15 @@ class _Sampler(LogitsProcessor):
             self.generator.seed()
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
-        logits = scores.float() / self.temperature
-        # Top-k first: the top-p cut then sorts k values instead of the whole vocabulary.
-        if self.top_k and self.top_k < logits.shape[-1]:
-            values, ids = torch.topk(logits, self.top_k)
-        else:
-            values, ids = torch.sort(logits, descending=True)
-        if self.top_p and self.top_p < 1:
-            probs = values.softmax(-1)
-            # Keep the most likely tokens until their mass reaches top_p (the first one always stays).
-            values = values.masked_fill(probs.cumsum(-1) - probs > self.top_p, float("-inf"))
-        choice = torch.multinomial(values.softmax(-1), 1, generator=self.generator)
-        return torch.full_like(scores, float("-inf")).scatter_(1, ids.gather(1, choice), 0.0)
+        rows = scores.shape[0]
+        tokens = sample(
+            scores,
+            torch.full((rows,), self.temperature),
+            torch.full((rows,), self.top_k or 0),
+            torch.full((rows,), self.top_p or 1.0),
+            self.generator,
+        )
+        return torch.full_like(scores, float("-inf")).scatter_(1, tokens[:, None], 0.0)
 
 
 # count_tokens renders the prompt alone; sampling plays no part in it.
