@@ -38,6 +38,7 @@ def _record(t_send: float, times: list[float], t_done: float, tokens: int, finis
         "t_send": t_send,
         "t_first": times[0] if times else None,
         "t_last": times[-1] if times else None,
+        "chunks": len(times),
         "t_done": t_done,
         "tokens": tokens,
         "finish": finish,

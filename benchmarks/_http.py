@@ -181,7 +181,12 @@ async def openai_request(
             if "error" in event:
                 raise RuntimeError(f"transformers serve stream error: {event['error']}")
             choice = (event.get("choices") or [{}])[0]
-            if (choice.get("delta") or {}).get("content"):
+            delta = choice.get("delta") or {}
+            # transformers 5.24 `serve` streams a Qwen2-type model's output as `reasoning_content` (its Qwen
+            # response parser waits for a </think> that never comes), after one `content` chunk that echoes the
+            # rendered prompt before any token is generated: that echo is not a token.
+            text = (delta.get("content") or "") + (delta.get("reasoning_content") or "")
+            if text and not text.startswith("<|im_start|>"):
                 times.append(now)
             if choice.get("finish_reason"):
                 finish = choice["finish_reason"]
@@ -195,6 +200,7 @@ def _record(t_send, times, t_done, tokens, finish) -> dict[str, Any]:
         "t_send": t_send,
         "t_first": times[0] if times else None,
         "t_last": times[-1] if times else None,
+        "chunks": len(times),
         "t_done": t_done,
         "tokens": tokens if tokens is not None else 0,
         "finish": finish,

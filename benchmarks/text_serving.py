@@ -43,18 +43,24 @@ def log(msg: str) -> None:
 
 
 def memory_bandwidth(gib: float = 1.0, repeats: int = 5) -> dict[str, float]:
-    """torch `copy_` of a `gib` GiB tensor with torch's thread count (what the servers use), best of `repeats`:
-    GB/s counts bytes read + bytes written. Also a bf16 GEMV streaming through `gib` GiB of weight matrices (read
-    only), which is what a decode step does."""
+    """Read bandwidth: torch `sum` over a `gib` GiB float32 tensor with torch's thread count (what the servers use),
+    best of `repeats`. A decode step reads every weight once and writes almost nothing, so a read-only stream is its
+    bound. Also, for reference, a `copy_` (bytes read + written; on this VM it swung 36–67 GB/s between runs) and a
+    bf16 GEMV streaming through `gib` GiB of weight matrices (what torch's own decode kernels reach)."""
     import torch
 
     n = int(gib * 2**30)
     buffers = [torch.ones(n // 4, dtype=torch.float32), torch.empty(n // 4, dtype=torch.float32)]
 
+    def read() -> None:
+        buffers[0].sum()
+
     def copy() -> None:
         buffers[1].copy_(buffers[0])
 
+    read()
     copy()
+    read_gbs = n / min(_timed(read) for _ in range(repeats)) / 1e9
     copy_gbs = 2 * n / min(_timed(copy) for _ in range(repeats)) / 1e9
     buffers.clear()
     rows, cols = 4864, 896
@@ -69,7 +75,13 @@ def memory_bandwidth(gib: float = 1.0, repeats: int = 5) -> dict[str, float]:
     gemv()
     gemv_gbs = count * rows * cols * 2 / min(_timed(gemv) for _ in range(repeats)) / 1e9
     weights.clear()
-    return {"copy_gbs": copy_gbs, "gemv_bf16_gbs": gemv_gbs, "threads": torch.get_num_threads(), "gib": gib}
+    return {
+        "read_gbs": read_gbs,
+        "copy_gbs": copy_gbs,
+        "gemv_bf16_gbs": gemv_gbs,
+        "threads": torch.get_num_threads(),
+        "gib": gib,
+    }
 
 
 def matmul_probe(repeats: int = 5) -> dict[str, dict[int, float]]:
@@ -143,16 +155,20 @@ def stats(requests: list[dict], max_tokens: int) -> dict[str, Any]:
     ttft = [r["t_first"] - r["t_send"] for r in requests if r["t_first"] is not None]
     # Per request: the mean gap between tokens after the first (chunks may carry several tokens, so gaps between
     # chunks are not per-token latencies; the span from first to last token divided by the tokens in it is).
+    # A stream that delivered its text in far fewer chunks than tokens was buffered somewhere: its span says
+    # nothing about decode speed, so it is left out (and counted in the notes).
+    bunched = [r for r in requests if r["tokens"] > 8 and r.get("chunks", r["tokens"]) < r["tokens"] / 4]
     itl = [
         (r["t_last"] - r["t_first"]) / (r["tokens"] - 1)
         for r in requests
-        if r["t_first"] is not None and r["tokens"] > 1 and r["t_last"] > r["t_first"]
+        if r["t_first"] is not None and r["tokens"] > 1 and r["t_last"] > r["t_first"] and r not in bunched
     ]
     per_request = [r["tokens"] / (r["t_done"] - r["t_send"]) for r in requests]
     return {
         "requests": len(requests),
         "tokens": tokens,
         "short": sum(1 for r in requests if r["tokens"] < max_tokens),
+        "bunched": len(bunched),
         "aggregate_tps": tokens / wall,
         "request_tps": statistics.mean(per_request),
         "decode_tps": 1 / pct(itl, 0.5) if itl else None,
@@ -226,7 +242,8 @@ def main() -> int:
             + ", ".join(f"{r} rows {ms:.2f} ms ({ms / cost[1]:.1f}x)" for r, ms in cost.items())
         )
     log(
-        f"    copy {bw_start['copy_gbs']:.1f} GB/s, bf16 GEMV {bw_start['gemv_bf16_gbs']:.1f} GB/s "
+        f"    read {bw_start['read_gbs']:.1f} GB/s, copy {bw_start['copy_gbs']:.1f} GB/s, "
+        f"bf16 GEMV {bw_start['gemv_bf16_gbs']:.1f} GB/s "
         f"({bw_start['threads']} threads)"
     )
 
@@ -264,7 +281,7 @@ def main() -> int:
         hf_bytes,
     )
     phase(
-        "transformers CB manager, in-process",
+        "transformers CB manager (its own sampling), in-process",
         "cb",
         lambda: run_direct("cb", hf_dir, levels, args, scratch, hf_dir),
         hf_bytes,
@@ -359,8 +376,11 @@ def main() -> int:
 
     log("memory bandwidth again ...")
     bw_end = memory_bandwidth()
-    log(f"    copy {bw_end['copy_gbs']:.1f} GB/s, bf16 GEMV {bw_end['gemv_bf16_gbs']:.1f} GB/s")
-    bandwidth = (bw_start["copy_gbs"] + bw_end["copy_gbs"]) / 2
+    log(
+        f"    read {bw_end['read_gbs']:.1f} GB/s, copy {bw_end['copy_gbs']:.1f} GB/s, "
+        f"bf16 GEMV {bw_end['gemv_bf16_gbs']:.1f} GB/s"
+    )
+    bandwidth = (bw_start["read_gbs"] + bw_end["read_gbs"]) / 2
     info["load_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     shutil.rmtree(scratch, ignore_errors=True)
 
@@ -476,10 +496,10 @@ def render(rows, args, info, bw_start, bw_end, bandwidth, hf_dir, hf_bytes, star
             "cores, so these numbers are noisy."
         )
     out.append(
-        f"Memory bandwidth (torch `copy_` of 1 GiB, {bw_start['threads']} threads, read + write): "
-        f"**{bandwidth:.1f} GB/s** (start {bw_start['copy_gbs']:.1f}, end {bw_end['copy_gbs']:.1f}); "
-        f"bf16 GEMV through 1 GiB of weights: {bw_start['gemv_bf16_gbs']:.1f} / "
-        f"{bw_end['gemv_bf16_gbs']:.1f} GB/s."
+        f"Memory read bandwidth (torch `sum` over 1 GiB, {bw_start['threads']} threads): **{bandwidth:.1f} GB/s** "
+        f"(start {bw_start['read_gbs']:.1f}, end {bw_end['read_gbs']:.1f}); for reference, `copy_` (read + write) "
+        f"{bw_start['copy_gbs']:.1f} / {bw_end['copy_gbs']:.1f} GB/s and a bf16 GEMV through 1 GiB of weights "
+        f"{bw_start['gemv_bf16_gbs']:.1f} / {bw_end['gemv_bf16_gbs']:.1f} GB/s."
     )
     probe = info.get("matmul", {})
     out.append(
@@ -516,6 +536,10 @@ def render(rows, args, info, bw_start, bw_end, bandwidth, hf_dir, hf_bytes, star
         bound = bandwidth * 1e9 / row.weight_bytes if row.weight_bytes else None
         frac = f"{100 * s['decode_tps'] / bound:.0f} %" if (bound and s["decode_tps"] and row.concurrency == 1) else ""
         notes = [row.note] if row.note else []
+        if s["bunched"]:
+            notes.append(
+                f"{s['bunched']}/{s['requests']} streams arrived in under tokens ÷ 4 chunks (no ITL from them)"
+            )
         if s["short"]:
             notes.append(f"{s['short']}/{s['requests']} requests ended early ({', '.join(s['finishes'])})")
         if row.concurrency == 1 and row.weight_bytes and row.weight_bytes != hf_bytes:
@@ -556,7 +580,7 @@ def targets(rows: list[Row], bandwidth: float, args) -> list[str]:
         )
         if cb1:
             line += (
-                f"; against the CB manager in-process (the engine genserve runs): "
+                f"; against transformers' CB manager in-process (its own per-request sampling): "
                 f"{gen1.stats['request_tps'] / cb1.stats['request_tps']:.2f}"
             )
         out.append(line)
