@@ -1,18 +1,21 @@
-"""In-process (no HTTP) measurements, run by text_serving.py as a subprocess so that each engine gets a fresh process
-(its own peak RSS, nothing left in the benchmark's own process while servers run).
+"""In-process (no HTTP) contenders for text_serving.py. Each runs as a subprocess (its own peak RSS, nothing of it
+left in the benchmark's process) that loads its engine once and then takes orders on stdin, so that text_serving.py
+can interleave it with the servers:
 
-    python benchmarks/_direct.py MODE --model PATH --prompt TEXT --max-tokens 64 --levels 1:3,8:2 --out result.json
+    python benchmarks/_direct.py MODE --model PATH --prompt TEXT --max-tokens 64
+
+It prints {"ready": true} once loaded and warmed up; then for each line "CONCURRENCY ROUNDS" on stdin it runs that
+closed-loop level (CONCURRENCY workers each send ROUNDS requests back to back) and prints one JSON line with every
+request's send / first token / last token / done times and token count; EOF ends it.
 
 MODE:
   generate  transformers `model.generate()` with a streamer (single stream only)
-  cb        transformers' ContinuousBatchingManager, driven directly, configured as genserve configures it
+  cb        transformers' ContinuousBatchingManager, driven directly, with its own per-request sampling
   engine    genserve's TransformersTextEngine, called in-process (what the server runs, minus HTTP)
   llamacpp  llama-cpp-python `Llama.generate()` on a GGUF (single stream only)
 
---levels is CONCURRENCY:ROUNDS,...: CONCURRENCY closed-loop workers each send ROUNDS requests back to back. Every
-request's send / first token / last token / done times and token count go to --out as JSON; text_serving.py turns
-them into statistics the same way as for the HTTP runs. EOS is not suppressed anywhere (a real server would not do it
-either); a request that ends early shows up with fewer tokens than requested."""
+EOS is not suppressed anywhere (a real server would not do it either); a request that ends early shows up with fewer
+tokens than requested."""
 
 from __future__ import annotations
 
@@ -22,14 +25,15 @@ import json
 import os
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _build import SAMPLING  # noqa: E402
 
-# genserve's defaults for continuous batching (src/genserve/engines/continuous.py), so the raw manager runs as the
-# server runs it.
+# genserve's defaults for continuous batching (src/genserve/engines/continuous.py), so the raw manager gets the same
+# cache and batch sizes as the server.
 CB_PAGE_SIZE, CB_NUM_BLOCKS, CB_MAX_BATCH_TOKENS = 256, 128, 512
 
 
@@ -68,7 +72,7 @@ def _load_hf(path: str):
 # -- transformers generate() -------------------------------------------------------------------------------------
 
 
-def run_generate(args) -> list[dict]:
+def run_generate(args) -> Contender:
     import torch
     from transformers import GenerationConfig
     from transformers.generation.streamers import BaseStreamer
@@ -114,19 +118,13 @@ def run_generate(args) -> list[dict]:
         n = out.shape[1] - len(ids)
         return _record(t_send, clock.times, t_done, n, "MAX_TOKENS" if n >= args.max_tokens else "STOP")
 
-    one()  # warm-up
-    runs = []
-    for concurrency, rounds in args.levels:
-        if concurrency != 1:
-            continue
-        runs.append({"concurrency": 1, "requests": [one() for _ in range(rounds)]})
-    return runs
+    return _single_stream(one), None
 
 
 # -- transformers ContinuousBatchingManager, driven directly ------------------------------------------------------
 
 
-def run_cb(args) -> list[dict]:
+def run_cb(args) -> Contender:
     from transformers import ContinuousBatchingConfig, GenerationConfig
 
     tokenizer, model = _load_hf(args.model)
@@ -178,16 +176,13 @@ def run_cb(args) -> list[dict]:
         n = len(out.generated_tokens)
         return _record(t_send, times, t_done, n, "MAX_TOKENS" if n >= args.max_tokens else "STOP")
 
-    try:
-        return asyncio.run(_closed_loop(one, args.levels))
-    finally:
-        manager.stop(block=True, timeout=10)
+    return one, lambda: manager.stop(block=True, timeout=10)
 
 
 # -- genserve's engine, in-process --------------------------------------------------------------------------------
 
 
-def run_engine(args) -> list[dict]:
+def run_engine(args) -> Contender:
     from genserve.core.types import CandidateDone, Prompt, SamplingParams, TextDelta, TextRequest, Turn
     from genserve.engines.hf_transformers import TransformersTextEngine
 
@@ -216,16 +211,13 @@ def run_engine(args) -> list[dict]:
                 tokens, finish = event.token_count, event.finish_reason.value
         return _record(t_send, times, time.perf_counter(), tokens, finish)
 
-    try:
-        return asyncio.run(_closed_loop(one, args.levels))
-    finally:
-        engine.close()
+    return one, engine.close
 
 
 # -- llama.cpp ----------------------------------------------------------------------------------------------------
 
 
-def run_llamacpp(args) -> list[dict]:
+def run_llamacpp(args) -> Contender:
     import llama_cpp
     from transformers import AutoTokenizer
 
@@ -271,32 +263,38 @@ def run_llamacpp(args) -> list[dict]:
         tokens.close()
         return _record(t_send, times, time.perf_counter(), len(times), "STOP" if stopped else "MAX_TOKENS")
 
-    one()  # warm-up
-    runs = []
-    for concurrency, rounds in args.levels:
-        if concurrency == 1:
-            runs.append({"concurrency": 1, "requests": [one() for _ in range(rounds)]})
-    return runs
+    return _single_stream(one), None
 
 
 # -- shared ---------------------------------------------------------------------------------------------------------
 
 
-async def _closed_loop(one, levels: list[tuple[int, int]]) -> list[dict]:
-    await one()  # warm-up
-    runs = []
-    for concurrency, rounds in levels:
-
-        async def worker(rounds: int = rounds) -> list[dict]:
-            return [await one() for _ in range(rounds)]
-
-        results = await asyncio.gather(*(worker() for _ in range(concurrency)))
-        runs.append({"concurrency": concurrency, "requests": [r for rs in results for r in rs]})
-    return runs
+Contender = tuple[Callable[[], Awaitable[dict]], Callable[[], None] | None]  # one request; how to shut down
 
 
-def parse_levels(text: str) -> list[tuple[int, int]]:
-    return [(int(c), int(r)) for c, r in (item.split(":") for item in text.split(","))]
+def _single_stream(one: Callable[[], dict]) -> Callable[[], Awaitable[dict]]:
+    """An engine without batching: its requests run one at a time, on the calling thread."""
+
+    async def run() -> dict:
+        return one()
+
+    return run
+
+
+async def _level(one, concurrency: int, rounds: int) -> list[dict]:
+    async def worker() -> list[dict]:
+        return [await one() for _ in range(rounds)]
+
+    results = await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return [r for rs in results for r in rs]
+
+
+def _peak_rss() -> int | None:
+    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across fork + exec.
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return None
 
 
 def main() -> None:
@@ -306,20 +304,24 @@ def main() -> None:
     parser.add_argument("--hf-dir", help="the HF checkpoint with the tokenizer (llamacpp mode)")
     parser.add_argument("--prompt", required=True)
     parser.add_argument("--max-tokens", type=int, default=64)
-    parser.add_argument("--levels", type=parse_levels, default=[(1, 3)])
-    parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--dtype", default="bfloat16", choices=["bfloat16", "float32"])
     args = parser.parse_args()
     global DTYPE
     DTYPE = args.dtype
-    t0 = time.perf_counter()
-    runs = {"generate": run_generate, "cb": run_cb, "engine": run_engine, "llamacpp": run_llamacpp}[args.mode](args)
-    # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across fork + exec.
-    peak = None
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            peak = int(line.split()[1]) * 1024
-    args.out.write_text(json.dumps({"runs": runs, "peak_rss_bytes": peak, "elapsed_s": time.perf_counter() - t0}))
+    modes = {"generate": run_generate, "cb": run_cb, "engine": run_engine, "llamacpp": run_llamacpp}
+    one, close = modes[args.mode](args)
+    loop = asyncio.new_event_loop()
+    try:
+        loop.run_until_complete(one())  # warm-up
+        print(json.dumps({"ready": True}), flush=True)
+        for line in sys.stdin:
+            concurrency, rounds = (int(x) for x in line.split())
+            requests = loop.run_until_complete(_level(one, concurrency, rounds))
+            print(json.dumps({"requests": requests, "peak_rss_bytes": _peak_rss()}), flush=True)
+    finally:
+        if close is not None:
+            close()
+        loop.close()
 
 
 if __name__ == "__main__":

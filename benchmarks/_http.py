@@ -1,7 +1,8 @@
 """Server subprocesses and streaming HTTP load for the text-serving benchmark.
 
-Each server starts on 127.0.0.1 on a free port, is polled on /health until it answers, gets one warm-up request,
-then closed-loop load (CONCURRENCY workers, each sending ROUNDS requests back to back), and is stopped. Its peak RSS
+Each server starts on 127.0.0.1 on a free port and is polled on /health until it answers; text_serving.py then sends it
+one warm-up request and closed-loop levels (CONCURRENCY workers, each sending ROUNDS requests back to back),
+interleaved with the other contenders, and stops it at the end. Its peak RSS
 is the kernel's high-water mark (VmHWM in /proc/PID/status), read just before it is stopped."""
 
 from __future__ import annotations
@@ -193,6 +194,30 @@ async def openai_request(
             if event.get("usage"):
                 tokens = event["usage"].get("completion_tokens")
     return _record(t_send, times, time.perf_counter(), tokens, finish)
+
+
+def _record(t_send, times, t_done, tokens, finish) -> dict[str, Any]:
+    return {
+        "t_send": t_send,
+        "t_first": times[0] if times else None,
+        "t_last": times[-1] if times else None,
+        "chunks": len(times),
+        "t_done": t_done,
+        "tokens": tokens if tokens is not None else 0,
+        "finish": finish,
+    }
+
+
+async def level(one, concurrency: int, rounds: int) -> list[dict]:
+    """`one(client)` is one timed request: CONCURRENCY workers each send ROUNDS of them back to back."""
+    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
+    async with httpx.AsyncClient(timeout=httpx.Timeout(None), limits=limits) as client:
+
+        async def worker() -> list[dict]:
+            return [await one(client) for _ in range(rounds)]
+
+        results = await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return [r for rs in results for r in rs]
 
 
 def _record(t_send, times, t_done, tokens, finish) -> dict[str, Any]:

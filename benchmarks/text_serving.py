@@ -9,18 +9,15 @@ targets with PASS/FAIL. See benchmarks/README.md for what each row measures and 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import datetime as dt
 import json
 import os
 import platform
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,6 +27,7 @@ sys.path.insert(0, str(HERE))
 
 import _build  # noqa: E402
 import _http  # noqa: E402
+from _contenders import Contender, InProcess, Served, interleave  # noqa: E402
 
 PROMPT = "Write a short story about a lighthouse keeper who finds a message in a bottle."
 CB = {"page_size": 256, "num_blocks": 128, "max_batch_tokens": 512}  # genserve's defaults; given to both servers
@@ -42,6 +40,15 @@ def log(msg: str) -> None:
 # -- measurements ---------------------------------------------------------------------------------------------------
 
 
+def read_bandwidth(gib: float = 1.0, repeats: int = 3) -> float:
+    """GB/s of a torch `sum` over a `gib` GiB float32 tensor with torch's thread count, best of `repeats`."""
+    import torch
+
+    data = torch.ones(int(gib * 2**30) // 4, dtype=torch.float32)
+    data.sum()
+    return data.numel() * 4 / min(_timed(data.sum) for _ in range(repeats)) / 1e9
+
+
 def memory_bandwidth(gib: float = 1.0, repeats: int = 5) -> dict[str, float]:
     """Read bandwidth: torch `sum` over a `gib` GiB float32 tensor with torch's thread count (what the servers use),
     best of `repeats`. A decode step reads every weight once and writes almost nothing, so a read-only stream is its
@@ -52,15 +59,11 @@ def memory_bandwidth(gib: float = 1.0, repeats: int = 5) -> dict[str, float]:
     n = int(gib * 2**30)
     buffers = [torch.ones(n // 4, dtype=torch.float32), torch.empty(n // 4, dtype=torch.float32)]
 
-    def read() -> None:
-        buffers[0].sum()
-
     def copy() -> None:
         buffers[1].copy_(buffers[0])
 
-    read()
     copy()
-    read_gbs = n / min(_timed(read) for _ in range(repeats)) / 1e9
+    read_gbs = read_bandwidth(gib, repeats)
     copy_gbs = 2 * n / min(_timed(copy) for _ in range(repeats)) / 1e9
     buffers.clear()
     rows, cols = 4864, 896
@@ -112,31 +115,6 @@ def _timed(fn) -> float:
     return time.perf_counter() - t0
 
 
-def run_direct(mode: str, model: Path, levels: list[tuple[int, int]], args, scratch: Path, hf_dir: Path) -> dict:
-    out = scratch / f"direct-{mode}-{model.name}.json"
-    argv = [sys.executable, str(HERE / "_direct.py"), mode, "--model", str(model), "--prompt", args.prompt]
-    argv += ["--max-tokens", str(args.max_tokens), "--hf-dir", str(hf_dir), "--out", str(out)]
-    argv += ["--levels", ",".join(f"{c}:{r}" for c, r in levels), "--dtype", args.dtype]
-    env = dict(os.environ, TOKENIZERS_PARALLELISM="false")
-    proc = subprocess.run(argv, env=env, capture_output=True, text=True)
-    if proc.returncode != 0:
-        tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
-        reason = f"exit code {proc.returncode}" + (f" (signal {-proc.returncode})" if proc.returncode < 0 else "")
-        raise RuntimeError(f"{reason}: {' | '.join(tail)}")
-    return json.loads(out.read_text())
-
-
-def run_server(server: _http.Server, one, levels: list[tuple[int, int]]) -> dict:
-    t0 = time.perf_counter()
-    server.start()
-    log(f"    up in {time.perf_counter() - t0:.1f} s on port {server.port}")
-    try:
-        runs = asyncio.run(_http.closed_loop(one, levels))
-        return {"runs": runs, "peak_rss_bytes": server.peak_rss()}
-    finally:
-        server.stop()
-
-
 # -- statistics -----------------------------------------------------------------------------------------------------
 
 
@@ -149,8 +127,14 @@ def pct(values: list[float], q: float) -> float | None:
     return values[lo] + (values[hi] - values[lo]) * (pos - lo)
 
 
-def stats(requests: list[dict], max_tokens: int) -> dict[str, Any]:
-    wall = max(r["t_done"] for r in requests) - min(r["t_send"] for r in requests)
+def _wall(requests: list[dict]) -> float:
+    return max(r["t_done"] for r in requests) - min(r["t_send"] for r in requests)
+
+
+def stats(turns: list[list[dict]], max_tokens: int) -> dict[str, Any]:
+    """One contender at one level, pooled over its turns (each turn is a closed-loop run of its own)."""
+    requests = [r for turn in turns for r in turn]
+    wall = sum(_wall(turn) for turn in turns)
     tokens = sum(r["tokens"] for r in requests)
     ttft = [r["t_first"] - r["t_send"] for r in requests if r["t_first"] is not None]
     # Per request: the mean gap between tokens after the first (chunks may carry several tokens, so gaps between
@@ -176,6 +160,11 @@ def stats(requests: list[dict], max_tokens: int) -> dict[str, Any]:
         "ttft_p95": pct(ttft, 0.95),
         "itl_p50": pct(itl, 0.5),
         "finishes": sorted({str(r["finish"]) for r in requests}),
+        # per turn, for ratios between contenders that ran side by side
+        "turn_aggregate_tps": [sum(r["tokens"] for r in turn) / _wall(turn) for turn in turns],
+        "turn_request_tps": [
+            statistics.mean(r["tokens"] / (r["t_done"] - r["t_send"]) for r in turn) for turn in turns
+        ],
     }
 
 
@@ -191,6 +180,16 @@ class Row:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+def row_of(c: Contender, max_tokens: int) -> list[Row]:
+    rows = [
+        Row(c.system, c.key, level, stats(turns, max_tokens), c.peak, c.weight_bytes, c.note)
+        for level, turns in sorted(c.runs.items())
+    ]
+    if c.failure:
+        rows.append(Row(c.system, c.key, note=c.failure))
+    return rows
+
+
 # -- the run --------------------------------------------------------------------------------------------------------
 
 
@@ -199,8 +198,11 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="tiny demo model, concurrency 1 and 4 (about a minute)")
     parser.add_argument("--max-tokens", type=int, default=64, help="output tokens per request (default 64)")
     parser.add_argument("--concurrency", help="comma-separated levels (default 1,4,8,16; quick: 1,4)")
-    parser.add_argument("--rounds", type=int, default=2, help="requests per worker at concurrency > 1 (default 2)")
-    parser.add_argument("--single-rounds", type=int, default=3, help="requests at concurrency 1 (default 3)")
+    parser.add_argument("--repeats", type=int, default=3, help="turns each contender gets per level (default 3)")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="requests per worker per turn at concurrency > 1 (default 1)"
+    )
+    parser.add_argument("--single-rounds", type=int, default=2, help="requests per turn at concurrency 1 (default 2)")
     parser.add_argument("--prompt", default=PROMPT)
     parser.add_argument("--cache", type=Path, default=HERE / ".cache", help="where built models are kept")
     parser.add_argument(
@@ -247,132 +249,102 @@ def main() -> int:
         f"({bw_start['threads']} threads)"
     )
 
-    rows: list[Row] = []
     scratch = Path(tempfile.mkdtemp(prefix="genserve-bench-"))
     logs_dir = args.cache / "logs"
+    reads: list[float] = [bw_start["read_gbs"]]
 
-    def phase(system: str, key: str, fn, weight_bytes: int | None, note: str = "") -> None:
-        if key in skip:
-            return
-        log(f"{system} ...")
-        t0 = time.perf_counter()
-        try:
-            result = fn()
-        except Exception as exc:  # one failing system must not lose the others' rows
-            log(f"    FAILED: {exc}")
-            if os.environ.get("BENCH_DEBUG"):
-                traceback.print_exc()
-            rows.append(Row(system, key, note=f"failed: {exc}"[:300]))
-            return
-        for run in result["runs"]:
-            s = stats(run["requests"], args.max_tokens)
-            rows.append(Row(system, key, run["concurrency"], s, result.get("peak_rss_bytes"), weight_bytes, note))
-            log(
-                f"    c={run['concurrency']:>2}: {s['aggregate_tps']:6.1f} tok/s aggregate, TTFT p50 "
-                f"{_ms(s['ttft_p50'])} ms, ITL p50 {_ms(s['itl_p50'])} ms, {s['short']} short"
-            )
-        log(f"    ({time.perf_counter() - t0:.0f} s)")
+    def probe_bandwidth() -> None:
+        reads.append(read_bandwidth())
 
-    # 1. In-process references.
-    phase(
-        "transformers `generate()`, in-process",
-        "direct",
-        lambda: run_direct("generate", hf_dir, single, args, scratch, hf_dir),
-        hf_bytes,
-    )
-    phase(
-        "transformers CB manager (its own sampling), in-process",
-        "cb",
-        lambda: run_direct("cb", hf_dir, levels, args, scratch, hf_dir),
-        hf_bytes,
-    )
-    engine_levels = [lv for lv in levels if lv[0] in (1, max(c for c, _ in levels) if args.quick else 8)]
-    phase(
-        "genserve engine (transformers, CB), in-process",
-        "engine",
-        lambda: run_direct("engine", hf_dir, engine_levels, args, scratch, hf_dir),
-        hf_bytes,
-    )
+    def in_process(system: str, key: str, mode: str, model: Path, levels: set[int], weight: int) -> InProcess:
+        argv = [mode, "--model", str(model), "--prompt", args.prompt, "--max-tokens", str(args.max_tokens)]
+        argv += ["--hf-dir", str(hf_dir), "--dtype", args.dtype]
+        log_path = logs_dir / f"direct-{mode}-{model.name}.log"
+        return InProcess(system, key, levels, weight, argv=argv, log_path=log_path)
 
-    # 2. genserve over HTTP: continuous batching, then the generate() path (a seed keeps a request off the batcher).
+    def gemini(server: _http.Server, seed: int | None = None):
+        return lambda client: _http.gemini_request(
+            client, server.base, "bench", args.prompt, args.max_tokens, seed=seed
+        )
+
+    every, one_and_8 = set(levels_c), {1, 8} if not args.quick else {1, max(levels_c)}
+
+    # 1. The transformers engine: in-process references, genserve over HTTP (batched, and a request with a seed,
+    # which takes the generate() path), and transformers serve --continuous-batching with the same model, prompt,
+    # lengths and cache sizes.
     catalog = scratch / "genserve-transformers.toml"
     catalog.write_text(
         '[[models]]\nname = "bench"\nengine = "transformers"\n'
         f'path = "{hf_dir}"\noutput_token_limit = 4096\noptions = {{ dtype = "{args.dtype}" }}\n'
     )
-    gen_rss: dict[str, Any] = {}
-
-    def genserve_cb() -> dict:
-        server = _http.genserve_server(catalog, scratch / "data-tf", logs_dir / "genserve-transformers.log")
-
-        def one(client):
-            return _http.gemini_request(client, server.base, "bench", args.prompt, args.max_tokens)
-
-        def one_seeded(client):
-            return _http.gemini_request(client, server.base, "bench", args.prompt, args.max_tokens, seed=1)
-
-        server.start()
-        log(f"    up on port {server.port}")
-        try:
-            runs = asyncio.run(_http.closed_loop(one, levels))
-            gen_rss["seed_runs"] = None if "seed" in skip else asyncio.run(_http.closed_loop(one_seeded, single))
-            return {"runs": runs, "peak_rss_bytes": server.peak_rss()}
-        finally:
-            server.stop()
-
-    phase("**genserve** (transformers, CB), HTTP streaming", "genserve", genserve_cb, hf_bytes)
-    if gen_rss.get("seed_runs"):
-        phase(
+    genserve = _http.genserve_server(catalog, scratch / "data-tf", logs_dir / "genserve-transformers.log")
+    tserve = _http.transformers_server(hf_dir, logs_dir / "transformers-serve.log", CB, args.dtype)
+    group = [
+        in_process("transformers `generate()`, in-process", "direct", "generate", hf_dir, {1}, hf_bytes),
+        in_process("transformers CB manager (its own sampling), in-process", "cb", "cb", hf_dir, every, hf_bytes),
+        in_process("genserve engine (transformers, CB), in-process", "engine", "engine", hf_dir, one_and_8, hf_bytes),
+        Served(
+            "**genserve** (transformers, CB), HTTP streaming",
+            "genserve",
+            every,
+            hf_bytes,
+            server=genserve,
+            request=gemini(genserve),
+        ),
+        Served(
             "genserve (transformers, `generate()` path: request with a seed), HTTP",
             "seed",
-            lambda: {"runs": gen_rss["seed_runs"], "peak_rss_bytes": None},
+            {1},
             hf_bytes,
-            "same server as above",
-        )
+            note="same server as above",
+            server=genserve,
+            request=gemini(genserve, seed=1),
+            owns_server=False,
+        ),
+        Served(
+            "`transformers serve --continuous-batching`",
+            "tserve",
+            every,
+            hf_bytes,
+            server=tserve,
+            request=lambda client: _http.openai_request(client, tserve.base, str(hf_dir), args.prompt, args.max_tokens),
+        ),
+    ]
+    if "genserve" in skip:
+        skip.add("seed")
+    contenders = [c for c in group if c.key not in skip]
+    interleave(contenders, levels, args.repeats, log, probe_bandwidth)
 
-    # 3. transformers serve --continuous-batching, same model, prompt, lengths and CB sizes.
-    def tserve() -> dict:
-        server = _http.transformers_server(hf_dir, logs_dir / "transformers-serve.log", CB, args.dtype)
-        return run_server(
-            server,
-            lambda client: _http.openai_request(client, server.base, str(hf_dir), args.prompt, args.max_tokens),
-            levels,
-        )
-
-    phase("`transformers serve --continuous-batching`", "tserve", tserve, hf_bytes)
-
-    # 4. llama.cpp: in-process and behind genserve, single stream.
+    # 2. llama.cpp: in-process and behind genserve, single stream, both GGUFs.
     llama_reason = llamacpp_unavailable()
+    group = []
     for dtype, label in (("bf16", "bf16"), ("q8_0", "Q8_0")):
         gguf = models["gguf"].get(dtype)
         reason = llama_reason or (gguf if isinstance(gguf, str) else None)
         if "llamacpp" in skip:
             continue
         if reason:
-            rows.append(Row(f"llama.cpp {label}", "llamacpp", note=f"not available: {reason}"))
+            failed = Contender(f"llama.cpp {label}", "llamacpp", {1}, None, failure=f"not available: {reason}")
+            contenders.append(failed)
             continue
         gguf = Path(gguf).resolve()
-        gguf_bytes = _build.gguf_weight_bytes(gguf)
-        phase(
-            f"llama.cpp {label} GGUF, in-process",
-            "llamacpp",
-            lambda g=gguf: run_direct("llamacpp", g, single, args, scratch, hf_dir),
-            gguf_bytes,
-        )
-
-        def genserve_llama(g=gguf, d=dtype) -> dict:
-            cat = scratch / f"genserve-llamacpp-{d}.toml"
-            cat.write_text(
-                f'[[models]]\nname = "bench"\nengine = "llamacpp"\npath = "{g}"\noutput_token_limit = 4096\n'
-            )
-            server = _http.genserve_server(cat, scratch / f"data-{d}", logs_dir / f"genserve-llamacpp-{d}.log")
-            return run_server(
-                server,
-                lambda client: _http.gemini_request(client, server.base, "bench", args.prompt, args.max_tokens),
-                single,
-            )
-
-        phase(f"genserve (llama.cpp {label}), HTTP streaming", "llamacpp", genserve_llama, gguf_bytes)
+        size = _build.gguf_weight_bytes(gguf)
+        cat = scratch / f"genserve-llamacpp-{dtype}.toml"
+        cat.write_text(f'[[models]]\nname = "bench"\nengine = "llamacpp"\npath = "{gguf}"\noutput_token_limit = 4096\n')
+        server = _http.genserve_server(cat, scratch / f"data-{dtype}", logs_dir / f"genserve-llamacpp-{dtype}.log")
+        group += [
+            in_process(f"llama.cpp {label} GGUF, in-process", "llamacpp", "llamacpp", gguf, {1}, size),
+            Served(
+                f"genserve (llama.cpp {label}), HTTP streaming",
+                "llamacpp",
+                {1},
+                size,
+                server=server,
+                request=gemini(server),
+            ),
+        ]
+    interleave(group, single, args.repeats, log, probe_bandwidth)
+    contenders += group
 
     log("memory bandwidth again ...")
     bw_end = memory_bandwidth()
@@ -380,11 +352,14 @@ def main() -> int:
         f"    read {bw_end['read_gbs']:.1f} GB/s, copy {bw_end['copy_gbs']:.1f} GB/s, "
         f"bf16 GEMV {bw_end['gemv_bf16_gbs']:.1f} GB/s"
     )
-    bandwidth = (bw_start["read_gbs"] + bw_end["read_gbs"]) / 2
+    reads.append(bw_end["read_gbs"])
+    bandwidth = statistics.median(reads)
     info["load_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     shutil.rmtree(scratch, ignore_errors=True)
 
-    report = render(rows, args, info, bw_start, bw_end, bandwidth, hf_dir, hf_bytes, started)
+    rows = [row_of(c, args.max_tokens) for c in contenders]
+    rows = [r for rs in rows for r in rs]
+    report = render(rows, args, info, bw_start, bw_end, reads, bandwidth, hf_dir, hf_bytes, started)
     print()
     print(report, flush=True)
     if args.json:
@@ -393,7 +368,7 @@ def main() -> int:
                 {
                     "started": started.isoformat(),
                     "machine": info,
-                    "bandwidth": [bw_start, bw_end],
+                    "bandwidth": {"start": bw_start, "end": bw_end, "reads_gbs": reads},
                     "rows": [row.__dict__ for row in rows],
                 },
                 indent=1,
@@ -470,7 +445,7 @@ def _find(rows: list[Row], key: str, concurrency: int) -> Row | None:
     return next((r for r in rows if r.key == key and r.concurrency == concurrency and r.stats), None)
 
 
-def render(rows, args, info, bw_start, bw_end, bandwidth, hf_dir, hf_bytes, started) -> str:
+def render(rows, args, info, bw_start, bw_end, reads, bandwidth, hf_dir, hf_bytes, started) -> str:
     out: list[str] = []
     mode = ("quick (genserve's tiny demo model" if args.quick else "full (random Qwen2.5-0.5B architecture") + (
         f", transformers rows in {args.dtype})"
@@ -481,8 +456,9 @@ def render(rows, args, info, bw_start, bw_end, bandwidth, hf_dir, hf_bytes, star
     out.append(
         f"Command: `{cmd}`; {args.max_tokens} output tokens per request, prompt of "
         f"{len(args.prompt)} characters in the ChatML template, sampling temperature 1.0 / top-k 64 / "
-        "top-p 0.95 everywhere; closed loop: at concurrency C, C clients each send "
-        f"{args.rounds} requests back to back ({args.single_rounds} at C = 1) after one warm-up request."
+        "top-p 0.95 everywhere. All contenders of a group are loaded at once and take turns: per level, "
+        f"{args.repeats} turns each, in an order rotated every turn; in a turn at concurrency C, C clients each send "
+        f"{args.rounds} requests back to back ({args.single_rounds} at C = 1). One warm-up request each first."
     )
     out.append("")
     out.append(
@@ -496,8 +472,9 @@ def render(rows, args, info, bw_start, bw_end, bandwidth, hf_dir, hf_bytes, star
             "cores, so these numbers are noisy."
         )
     out.append(
-        f"Memory read bandwidth (torch `sum` over 1 GiB, {bw_start['threads']} threads): **{bandwidth:.1f} GB/s** "
-        f"(start {bw_start['read_gbs']:.1f}, end {bw_end['read_gbs']:.1f}); for reference, `copy_` (read + write) "
+        f"Memory read bandwidth (torch `sum` over 1 GiB, {bw_start['threads']} threads), median of {len(reads)} "
+        f"probes at the start, before each single-stream turn and at the end: **{bandwidth:.1f} GB/s** "
+        f"(range {min(reads):.1f}–{max(reads):.1f}); for reference, `copy_` (read + write) "
         f"{bw_start['copy_gbs']:.1f} / {bw_end['copy_gbs']:.1f} GB/s and a bf16 GEMV through 1 GiB of weights "
         f"{bw_start['gemv_bf16_gbs']:.1f} / {bw_end['gemv_bf16_gbs']:.1f} GB/s."
     )
@@ -563,6 +540,12 @@ def render(rows, args, info, bw_start, bw_end, bandwidth, hf_dir, hf_bytes, star
     return "\n".join(out)
 
 
+def _per_turn(a: Row, b: Row, key: str) -> str:
+    """The ratio a ÷ b in each turn: both ran within the same turn, minutes apart at most."""
+    ratios = [x / y for x, y in zip(a.stats[key], b.stats[key], strict=False)]
+    return f"per turn {min(ratios):.2f}–{max(ratios):.2f}" if ratios else ""
+
+
 def targets(rows: list[Row], bandwidth: float, args) -> list[str]:
     out = ["Targets:", ""]
 
@@ -576,7 +559,7 @@ def targets(rows: list[Row], bandwidth: float, args) -> list[str]:
         line = (
             f"- genserve ÷ direct `generate()`, single stream (tokens ÷ request time): "
             f"{gen1.stats['request_tps']:.2f} ÷ {direct.stats['request_tps']:.2f} = **{ratio:.2f}** (target ≥ 0.95) "
-            f"{verdict(ratio >= 0.95)}; decode only {_f(dec, 2)}"
+            f"{verdict(ratio >= 0.95)} ({_per_turn(gen1, direct, 'turn_request_tps')}); decode only {_f(dec, 2)}"
         )
         if cb1:
             line += (
@@ -604,7 +587,8 @@ def targets(rows: list[Row], bandwidth: float, args) -> list[str]:
         ttft_ok = g.stats["ttft_p50"] <= t.stats["ttft_p50"]
         out.append(
             f"- genserve ÷ transformers serve at {c}: {g.stats['aggregate_tps']:.1f} ÷ "
-            f"{t.stats['aggregate_tps']:.1f} = **{ratio:.2f}** (target ≥ 1.0), p50 TTFT "
+            f"{t.stats['aggregate_tps']:.1f} = **{ratio:.2f}** ({_per_turn(g, t, 'turn_aggregate_tps')}; "
+            "target ≥ 1.0), p50 TTFT "
             f"{_ms(g.stats['ttft_p50'])} vs {_ms(t.stats['ttft_p50'])} ms (target: no worse) "
             f"{verdict(ratio >= 1.0 and ttft_ok)}"
         )

@@ -48,3 +48,22 @@ def test_incomplete_character_waits_for_the_rest():
     cand = CandidateText(decode, [])
     assert feed(cand, [1, 8]) == ["Hel", ""]
     assert cand.flush() == "\ufffd"  # at the end, whatever is left is sent
+
+
+def test_a_stop_sequence_completed_by_the_flushed_tail_is_still_cut():
+    cand = CandidateText(decode, ["D\ufffd"])
+    assert feed(cand, [1, 6, 8]) == ["Hel", "", ""]  # "D" might start the stop; U+FFFD might be unfinished
+    assert cand.flush() == "" and cand.stopped
+
+
+def test_each_token_is_decoded_in_a_short_window_with_the_token_before_it():
+    seen = []
+
+    def spaced(tokens):  # like SentencePiece: a decode drops the leading space of its first word
+        seen.append(len(tokens))
+        return decode(tokens).lstrip(" ")
+
+    cand = CandidateText(spaced, [])
+    text = "".join(feed(cand, [1, 2, 3, 4] * 50)) + cand.flush()
+    assert text == "Hello world" * 50  # " wor" keeps its space although a window may start with it
+    assert max(seen) <= 2  # the cost of a token does not grow with the answer
