@@ -11,21 +11,24 @@ from io import BytesIO
 
 import PIL.Image
 
-image = PIL.Image.open("/path/to/image.png")
+image = PIL.Image.open('/path/to/image.png')
 
 client = genai.Client()
 
-text_input = ("Hi, This is a picture of me.Can you add a llama next to me?",)
+text_input = ('Hi, This is a picture of me.'
+            'Can you add a llama next to me?',)
 
 response = client.models.generate_content(
     model="gemini-2.0-flash-preview-image-generation",
     contents=[text_input, image],
-    config=types.GenerateContentConfig(response_modalities=["TEXT", "IMAGE"]),
+    config=types.GenerateContentConfig(
+      response_modalities=['TEXT', 'IMAGE']
+    )
 )
 
 for part in response.candidates[0].content.parts:
-    if part.text is not None:
-        print(part.text)
-    elif part.inline_data is not None:
-        image = Image.open(BytesIO(part.inline_data.data))
-        image.show()
+  if part.text is not None:
+    print(part.text)
+  elif part.inline_data is not None:
+    image = Image.open(BytesIO(part.inline_data.data))
+    image.show()

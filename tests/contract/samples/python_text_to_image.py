@@ -12,22 +12,22 @@ import base64
 
 client = genai.Client()
 
-contents = (
-    "Hi, can you create a 3d rendered image of a pig "
-    "with wings and a top hat flying over a happy "
-    "futuristic scifi city with lots of greenery?"
-)
+contents = ('Hi, can you create a 3d rendered image of a pig '
+            'with wings and a top hat flying over a happy '
+            'futuristic scifi city with lots of greenery?')
 
 response = client.models.generate_content(
     model="gemini-2.0-flash-preview-image-generation",
     contents=contents,
-    config=types.GenerateContentConfig(response_modalities=["TEXT", "IMAGE"]),
+    config=types.GenerateContentConfig(
+      response_modalities=['TEXT', 'IMAGE']
+    )
 )
 
 for part in response.candidates[0].content.parts:
-    if part.text is not None:
-        print(part.text)
-    elif part.inline_data is not None:
-        image = Image.open(BytesIO((part.inline_data.data)))
-        image.save("gemini-native-image.png")
-        image.show()
+  if part.text is not None:
+    print(part.text)
+  elif part.inline_data is not None:
+    image = Image.open(BytesIO((part.inline_data.data)))
+    image.save('gemini-native-image.png')
+    image.show()
