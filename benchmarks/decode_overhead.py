@@ -10,9 +10,10 @@ Set-ups:
                                  through call_soon_threadsafe (genserve's generate() path, minus HTTP)
   CB, shared processors          ContinuousBatchingManager with one GenerationConfig for all requests (how
                                  `transformers serve --continuous-batching` sets it up)
-  CB, per-request processors     per_request_processors=True, each request sending temperature/top_k/top_p (how
-                                 genserve's ContinuousBatcher sets it up)
-  CB, per-request, greedy        the same with top_k=1 (genserve's mapping of temperature 0)
+  CB, per-request processors     per_request_processors=True, each request sending temperature/top_k/top_p
+                                 (transformers' per-request warpers; genserve used them until 2026-12-03)
+  CB, per-request, greedy        the same with top_k=1
+  CB, genserve's sampler         genserve's ContinuousBatcher: the same manager with genserve.engines.sampling
   generate, greedy               model.generate(do_sample=False): the forward pass and an argmax, no sampling
 Plus a sampler probe (sorting the whole vocabulary vs. torch.topk) and a matmul probe: the cost of a 4864x896 linear
 layer with 1, 8 and 16 rows, bf16 and fp32, which says whether batching can pay off on this CPU at all."""
@@ -38,9 +39,9 @@ from text_serving import PROMPT, matmul_probe  # noqa: E402
 def sampler_probe(vocab: int, top_k: int = 64, top_p: float = 0.95) -> list[str]:
     """Milliseconds to sample one token per row from `vocab` logits with temperature / top-k / top-p, for 1, 8 and 16
     rows, three ways: transformers' classic warpers with one shared config (generate(), and `transformers serve`'s
-    CB set-up), its per-request CB warpers (genserve's set-up: top-k and top-p each sort the whole vocabulary), and a
-    fused sampler that takes torch.topk(k) first and applies top-p to those k values only (same distribution when
-    top-k is set)."""
+    CB set-up), its per-request CB warpers (top-k and top-p each sort the whole vocabulary), and genserve's sampler
+    (genserve.engines.sampling: torch.topk(k) first, top-p on those k values only; the same distribution when top-k
+    is set)."""
     import torch
     from transformers.generation.continuous_batching.cb_logits_processors import (
         ContinuousBatchingTemperatureLogitsWarper,
@@ -48,6 +49,8 @@ def sampler_probe(vocab: int, top_k: int = 64, top_p: float = 0.95) -> list[str]
         ContinuousBatchingTopPLogitsWarper,
     )
     from transformers.generation.logits_process import TemperatureLogitsWarper, TopKLogitsWarper, TopPLogitsWarper
+
+    from genserve.engines.sampling import sample
 
     def ms(fn, n: int = 10) -> float:
         fn()
@@ -81,16 +84,12 @@ def sampler_probe(vocab: int, top_k: int = 64, top_p: float = 0.95) -> list[str]
                 scores = warper(scores, arg)
             return torch.multinomial(scores.softmax(-1), 1)
 
-        def fused(scores=scores) -> torch.Tensor:
-            values, indices = torch.topk(scores, top_k)  # sorted, descending
-            probs = values.softmax(-1)
-            keep = (probs.cumsum(-1) - probs) < top_p  # the smallest prefix whose mass reaches top_p
-            choice = torch.multinomial(probs.masked_fill(~keep, 0), 1)
-            return indices.gather(-1, choice)
+        def fused(scores=scores, rows=rows) -> torch.Tensor:
+            return sample(scores, torch.full((rows,), 1.0), torch.full((rows,), top_k), torch.full((rows,), top_p))
 
         lines.append(
             f"{rows:>2} rows: classic warpers {ms(classic):6.1f} ms | CB per-request warpers {ms(cb):6.1f} ms | "
-            f"fused top-k then top-p {ms(fused):5.2f} ms | argmax {ms(lambda s=scores: s.argmax(-1)):5.2f} ms"
+            f"genserve's sampler {ms(fused):5.2f} ms | argmax {ms(lambda s=scores: s.argmax(-1)):5.2f} ms"
         )
     return lines
 
@@ -237,6 +236,25 @@ def main() -> None:
     cb_run("CB, shared processors", False, {})
     cb_run("CB, per-request processors", True, sampling)
     cb_run("CB, per-request, greedy (top_k=1)", True, {"temperature": 1.0, "top_k": 1, "top_p": 1.0})
+
+    from genserve.core.types import SamplingParams
+    from genserve.engines.continuous import ContinuousBatcher
+
+    batcher = ContinuousBatcher(model, eos if isinstance(eos, list) else [eos], tokenizer.pad_token_id, {})
+    params = SamplingParams(**sampling, max_output_tokens=args.tokens)
+
+    async def genserve_one() -> list[float]:
+        times = []
+        async for update in batcher.stream(ids, params):
+            times.extend([time.perf_counter()] * (len(update.tokens) - len(times)))
+        return times
+
+    try:
+        asyncio.run(genserve_one())  # warm-up
+        for _ in range(args.reps):
+            record("CB, genserve's sampler", asyncio.run(genserve_one()))
+    finally:
+        batcher.close()
 
     base = statistics.median(results["generate, main thread"])
     print(f"\nsingle-stream inter-token latency, {args.dtype}, {args.tokens} tokens, median of {args.reps}:")

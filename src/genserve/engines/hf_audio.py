@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import secrets
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ from diffusers import DiffusionPipeline
 from genserve.core.video_types import AudioRequest
 from genserve.engines.diffusers_common import auto_dtype, pipelines_memory_bytes, run_cancellable
 from genserve.engines.torch_options import load_options
+from genserve.engines.worker import FreshThreadExecutor
 from genserve.errors import Cancelled, InvalidArgument
 
 STEPS = 100  # Stable Audio Open's usual number of denoising steps
@@ -36,7 +36,7 @@ class DiffusersAudioEngine:
         self.steps = int(options.get("steps", STEPS))
         guidance = options.get("guidance_scale")
         self.guidance_scale = None if guidance is None else float(guidance)
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"audio:{Path(path).name}")
+        self._executor = FreshThreadExecutor(f"audio:{Path(path).name}")
 
     async def generate(self, request: AudioRequest) -> np.ndarray:
         if not request.seconds > 0:

@@ -7,7 +7,6 @@ import inspect
 import math
 import secrets
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from genserve.core.image_types import ImageRequest, ImageTask
 from genserve.engines.base import StepCallback
 from genserve.engines.diffusers_common import auto_dtype, pipelines_memory_bytes, run_cancellable
 from genserve.engines.torch_options import load_options
+from genserve.engines.worker import FreshThreadExecutor
 from genserve.errors import Cancelled, InvalidArgument
 
 
@@ -90,7 +90,7 @@ class DiffusersImageEngine:
         # it with other truncation settings, and counting must not wait behind a running generation.
         tokenizer = getattr(self.pipe, "tokenizer", None) or getattr(self.pipe, "tokenizer_2", None)
         self._counter = copy.deepcopy(tokenizer)
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"image:{Path(path).name}")
+        self._executor = FreshThreadExecutor(f"image:{Path(path).name}")
 
     async def count_tokens(self, text: str) -> int:
         if self._counter is None:

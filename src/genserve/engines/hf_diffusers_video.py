@@ -7,7 +7,6 @@ import enum
 import inspect
 import secrets
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from genserve.core.video_types import VideoRequest
 from genserve.engines.base import StepCallback
 from genserve.engines.diffusers_common import auto_dtype, pipelines_memory_bytes, run_cancellable
 from genserve.engines.torch_options import load_options
+from genserve.engines.worker import FreshThreadExecutor
 from genserve.errors import Cancelled, InvalidArgument
 
 
@@ -130,7 +130,7 @@ class DiffusersVideoEngine:
         # A private copy: the pipeline's fast tokenizer fails ("Already borrowed") when another thread calls
         # it with other truncation settings, and counting must not wait behind a running generation.
         self._counter = copy.deepcopy(getattr(self.pipe, "tokenizer", None))
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"video:{Path(path).name}")
+        self._executor = FreshThreadExecutor(f"video:{Path(path).name}")
 
     def frame_count(self, frames: int) -> int:
         latent_steps = max(0, -(-(frames - 1) // self._temporal))  # ceiling division

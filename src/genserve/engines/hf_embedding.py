@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ import torch
 from transformers import AutoModel, AutoTokenizer
 
 from genserve.engines.torch_options import load_options
+from genserve.engines.worker import FreshThreadExecutor
 
 
 class TransformersEmbeddingEngine:
@@ -24,7 +24,7 @@ class TransformersEmbeddingEngine:
         self.pooling = options.get("pooling") or _sentence_transformers_pooling(Path(path)) or "mean"
         if self.pooling not in ("mean", "cls", "last"):
             raise ValueError(f"pooling must be mean, cls or last, not {self.pooling!r}")
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"embed:{path}")
+        self._executor = FreshThreadExecutor(f"embed:{path}")
 
     async def embed(self, texts: Sequence[str], max_tokens: int) -> list[list[float]]:
         loop = asyncio.get_running_loop()

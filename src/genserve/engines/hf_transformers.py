@@ -8,7 +8,6 @@ import functools
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,7 +41,7 @@ from genserve.engines.continuous import ContinuousBatcher, ModelTurns, batchable
 from genserve.engines.sampling import sample
 from genserve.engines.text_decoding import CandidateText
 from genserve.engines.torch_options import load_options
-from genserve.engines.worker import stream_job
+from genserve.engines.worker import FreshThreadExecutor, stream_job
 from genserve.errors import InvalidArgument, Unavailable
 
 log = logging.getLogger(__name__)
@@ -70,7 +69,7 @@ class TransformersTextEngine:
         load = load_options(options)
         self._load(path, load.model_kwargs)
         self.device = self.model.device
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"engine:{path}")
+        self._executor = FreshThreadExecutor(f"engine:{path}")
         self._eos_ids = _eos_ids(self.model.generation_config, self.tokenizer)
         self._pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self._eos_ids[0]
         self._system_role = True
