@@ -50,7 +50,7 @@ def test_incomplete_character_waits_for_the_rest():
     assert cand.flush() == "\ufffd"  # at the end, whatever is left is sent
 
 
-def test_a_stop_sequence_completed_by_the_flushed_tail_is_still_cut():
+def test_a_stop_sequence_ending_in_an_unfinished_character_still_matches():
     cand = CandidateText(decode, ["D\ufffd"])
     assert feed(cand, [1, 6, 8]) == ["Hel", "", ""]  # "D" might start the stop; U+FFFD might be unfinished
     assert cand.flush() == "" and cand.stopped

@@ -15,11 +15,12 @@ class CandidateText:
         self._decode = decode
         self._stops = [s for s in stop_sequences if s]
         self.tokens: list[int] = []
-        self.text = ""  # the text of tokens[:_read], held-back text included
+        self.text = ""  # everything decoded so far, held-back text included
         # Each token decodes within a short window (tokens[_window:]) instead of the whole answer again, which
-        # cost O(length) per token (14 % of the server's GIL time at 1,000 tokens). The window starts at the
-        # previous token so that tokenizers which drop a word's leading space at the start of a decode still
-        # see it in context.
+        # cost O(length) per token (14 % of the server's GIL time at 1,000 tokens). The window starts at the token
+        # before the unsettled ones, so tokenizers that drop a word's leading space at the start of a decode still
+        # see it in context. Text is settled up to a token whose text does not end in an unfinished character.
+        self._settled = ""  # the text of tokens[:_read]
         self._window = 0
         self._read = 0
         self._sent = 0
@@ -28,33 +29,34 @@ class CandidateText:
     def push(self, token: int) -> str:
         """Add a token; returns the new text that may be sent now. Sets `stopped` on a stop sequence."""
         self.tokens.append(token)
-        window = self._decode(self.tokens[self._window :])
-        # An unfinished multi-byte character decodes to U+FFFD: wait for the tokens that finish it.
-        if window.endswith("\ufffd"):
-            return ""
-        settled = self._decode(self.tokens[self._window : self._read])
-        self.text += window[len(settled) :]
-        self._window, self._read = self._read, len(self.tokens)
-        return self._release()
-
-    def _release(self) -> str:
-        text = self.text
+        unsettled = self._unsettled()
+        self.text = text = self._settled + unsettled
         cut = self._earliest_stop(text)
         if cut is not None:
             self.stopped = True
             return self._take(text, cut)
-        return self._take(text, len(text) - self._holdback(text))
+        safe = len(text) - self._holdback(text)
+        # A trailing U+FFFD may be the start of a multi-byte character still being generated. An unfinished
+        # character decodes to one U+FFFD, so only the last one waits (random models emit long runs of them).
+        if safe > self._sent and text[safe - 1] == "\ufffd":
+            safe -= 1
+        return self._take(text, safe)
+
+    def _unsettled(self) -> str:
+        """The text of the tokens after `_read`; they settle once it ends in a whole character."""
+        window = self._decode(self.tokens[self._window :])
+        tail = window[len(self._decode(self.tokens[self._window : self._read])) :]
+        if not tail.endswith("\ufffd"):
+            self._settled += tail
+            self._window, self._read = self._read, len(self.tokens)
+            return ""
+        return tail
 
     def flush(self) -> str:
         """At the end of generation nothing is held back any more."""
         if self.stopped:
             return ""
-        if self._read < len(self.tokens):
-            settled = self._decode(self.tokens[self._window : self._read])
-            self.text += self._decode(self.tokens[self._window :])[len(settled) :]
-            self._window = self._read = len(self.tokens)
-        delta = self._release()
-        return delta if self.stopped else delta + self._take(self.text, len(self.text))
+        return self._take(self.text, len(self.text))
 
     def _take(self, text: str, end: int) -> str:
         if end <= self._sent:
