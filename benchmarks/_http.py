@@ -218,31 +218,3 @@ async def level(one, concurrency: int, rounds: int) -> list[dict]:
 
         results = await asyncio.gather(*(worker() for _ in range(concurrency)))
         return [r for rs in results for r in rs]
-
-
-def _record(t_send, times, t_done, tokens, finish) -> dict[str, Any]:
-    return {
-        "t_send": t_send,
-        "t_first": times[0] if times else None,
-        "t_last": times[-1] if times else None,
-        "chunks": len(times),
-        "t_done": t_done,
-        "tokens": tokens if tokens is not None else 0,
-        "finish": finish,
-    }
-
-
-async def closed_loop(one, levels: list[tuple[int, int]]) -> list[dict]:
-    """`one(client)` is one timed request. A warm-up request first, then each level in turn."""
-    limits = httpx.Limits(max_connections=256, max_keepalive_connections=256)
-    async with httpx.AsyncClient(timeout=httpx.Timeout(None), limits=limits) as client:
-        await one(client)
-        runs = []
-        for concurrency, rounds in levels:
-
-            async def worker(rounds: int = rounds) -> list[dict]:
-                return [await one(client) for _ in range(rounds)]
-
-            results = await asyncio.gather(*(worker() for _ in range(concurrency)))
-            runs.append({"concurrency": concurrency, "requests": [r for rs in results for r in rs]})
-        return runs
