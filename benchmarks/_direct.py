@@ -72,7 +72,7 @@ def _load_hf(path: str):
 # -- transformers generate() -------------------------------------------------------------------------------------
 
 
-def run_generate(args) -> Contender:
+def run_generate(args) -> Loaded:
     import torch
     from transformers import GenerationConfig
     from transformers.generation.streamers import BaseStreamer
@@ -124,7 +124,7 @@ def run_generate(args) -> Contender:
 # -- transformers ContinuousBatchingManager, driven directly ------------------------------------------------------
 
 
-def run_cb(args) -> Contender:
+def run_cb(args) -> Loaded:
     from transformers import ContinuousBatchingConfig, GenerationConfig
 
     tokenizer, model = _load_hf(args.model)
@@ -182,7 +182,7 @@ def run_cb(args) -> Contender:
 # -- genserve's engine, in-process --------------------------------------------------------------------------------
 
 
-def run_engine(args) -> Contender:
+def run_engine(args) -> Loaded:
     from genserve.core.types import CandidateDone, Prompt, SamplingParams, TextDelta, TextRequest, Turn
     from genserve.engines.hf_transformers import TransformersTextEngine
 
@@ -217,7 +217,7 @@ def run_engine(args) -> Contender:
 # -- llama.cpp ----------------------------------------------------------------------------------------------------
 
 
-def run_llamacpp(args) -> Contender:
+def run_llamacpp(args) -> Loaded:
     import llama_cpp
     from transformers import AutoTokenizer
 
@@ -269,7 +269,7 @@ def run_llamacpp(args) -> Contender:
 # -- shared ---------------------------------------------------------------------------------------------------------
 
 
-Contender = tuple[Callable[[], Awaitable[dict]], Callable[[], None] | None]  # one request; how to shut down
+Loaded = tuple[Callable[[], Awaitable[dict]], Callable[[], None] | None]  # one request; how to shut down
 
 
 def _single_stream(one: Callable[[], dict]) -> Callable[[], Awaitable[dict]]:

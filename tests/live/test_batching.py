@@ -57,9 +57,10 @@ async def test_requests_in_one_batch_keep_their_own_sampling(demo_dir, tmp_path)
             {"contents": "Hi", "generationConfig": {**config, "temperature": 1.0, "topK": 2048, "topP": 1.0}}
         ] * 5
         answers = await asyncio.gather(*[c.post("/v1/models/cb:generateContent", json=b) for b in bodies])
+    expected = greedy.json()["candidates"][0]["content"]["parts"][0]["text"]
     texts = [r.json()["candidates"][0]["content"]["parts"][0].get("text", "") for r in answers]
-    assert texts[0] == greedy.json()["candidates"][0]["content"]["parts"][0]["text"]
-    assert len(set(texts[1:])) > 1 and greedy.json()["candidates"][0]["content"]["parts"][0]["text"] not in texts[1:]
+    assert texts[0] == expected
+    assert len(set(texts[1:])) > 1 and expected not in texts[1:]
 
 
 def batcher_of(server: LiveServer, name: str):

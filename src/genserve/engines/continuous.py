@@ -24,8 +24,9 @@ from genserve.errors import Unavailable
 DEFAULT_PAGE_SIZE = 256
 DEFAULT_NUM_BLOCKS = 128  # 32k tokens of KV cache shared by all running requests
 DEFAULT_MAX_BATCH_TOKENS = 512
-# An idle batcher waits this long for more arrivals before its first prefill step (cb_admission_ms caps it).
-QUIET_S, DEFAULT_ADMISSION_MS = 0.003, 10
+# An idle batcher admits a request once no other has arrived for QUIET_S, within cb_admission_ms at most.
+QUIET_S = 0.003
+DEFAULT_ADMISSION_MS = 10
 
 
 def batchable(sampling: SamplingParams) -> bool:
@@ -103,7 +104,7 @@ class ContinuousBatcher:
             self.manager.output_router.result_handlers.pop(request_id, None)
 
     def pending(self) -> int:
-        """Requests the manager still holds (running or waiting); for tests and metrics."""
+        """Requests the manager still holds (running or waiting): 0 means idle."""
         processor = self.manager.batch_processor
         if processor is None:
             return self.manager.input_queue.qsize()
@@ -129,7 +130,9 @@ class AdmissionWindow:
     def __init__(self, limit: float, pending: Callable[[], int]) -> None:
         self._limit = limit
         self._pending = pending
-        self._open: asyncio.Future[None] | None = None
+        self._open: asyncio.Future[None] | None = None  # the gate the current wave waits at
+        self._deadline = 0.0
+        self._timer: asyncio.TimerHandle | None = None
 
     async def wait(self) -> None:
         if self._limit <= 0 or (self._open is None and self._pending()):
@@ -141,7 +144,8 @@ class AdmissionWindow:
             self._timer = loop.call_later(QUIET_S, self._close)
         else:
             gate = self._open
-            self._timer.cancel()
+            if self._timer is not None:
+                self._timer.cancel()
             self._timer = loop.call_at(min(loop.time() + QUIET_S, self._deadline), self._close)
         await asyncio.shield(gate)
 

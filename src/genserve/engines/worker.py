@@ -1,4 +1,4 @@
-"""Runs a blocking engine job on the engine's own thread and streams its events to the event loop."""
+"""Runs blocking engine jobs off the event loop, one at a time, and streams their events back to it."""
 
 from __future__ import annotations
 
@@ -27,21 +27,18 @@ class FreshThreadExecutor(ThreadPoolExecutor):
 
     def submit(self, fn: Callable[..., T], /, *args: object, **kwargs: object) -> Future[T]:
         def on_a_fresh_thread() -> T:
-            outcome: list = []
+            done: Future[T] = Future()
 
             def run() -> None:
                 try:
-                    outcome.append((True, fn(*args, **kwargs)))
+                    done.set_result(fn(*args, **kwargs))
                 except BaseException as exc:
-                    outcome.append((False, exc))
+                    done.set_exception(exc)
 
             thread = threading.Thread(target=run, name=self._name, daemon=True)
             thread.start()
             thread.join()
-            ok, value = outcome[0]
-            if not ok:
-                raise value
-            return value
+            return done.result()
 
         return super().submit(on_a_fresh_thread)
 
