@@ -22,6 +22,7 @@ from genserve.api import (
 )
 from genserve.api.auth import require_api_key
 from genserve.api.body_limit import BodyLimit
+from genserve.api.last_resort import LastResort
 from genserve.api.operation_polls import OperationPolls
 from genserve.api.versions import API_VERSIONS, VERTEX_MODEL_PREFIXES, VERTEX_VERSIONS
 from genserve.core.catalog import Catalog
@@ -136,5 +137,6 @@ def create_app(settings: Settings, catalog: Catalog, *, clock: Callable[[], date
         return {"status": "ok"}
 
     app.add_middleware(BodyLimit, max_bytes=settings.max_request_bytes)
-    app.add_middleware(OperationPolls, repository=operations.repo, api_keys=settings.api_keys)  # outermost
+    app.add_middleware(OperationPolls, repository=operations.repo, api_keys=settings.api_keys)
+    app.add_middleware(LastResort)  # outermost
     return app

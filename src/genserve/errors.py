@@ -27,7 +27,9 @@ class ApiError(Exception):
         self.details = details or []
 
     def envelope(self) -> dict[str, Any]:
-        error: dict[str, Any] = {"code": self.code, "message": self.message, "status": self.status}
+        # Messages quote what the client sent; a lone surrogate in it must not break the error's own rendering.
+        message = self.message.encode("utf-8", "backslashreplace").decode("utf-8")
+        error: dict[str, Any] = {"code": self.code, "message": message, "status": self.status}
         if self.details:
             error["details"] = self.details
         return {"error": error}

@@ -74,7 +74,3 @@ def install(app: FastAPI) -> None:
         error = ApiError(str(exc.detail))
         error.code, error.status = exc.status_code, _HTTP_STATUS.get(exc.status_code, "UNKNOWN")
         return error_response(error)
-
-    @app.exception_handler(Exception)
-    async def _bug(request: Request, exc: Exception) -> JSONResponse:
-        return error_response(as_api_error(exc))

@@ -5,11 +5,11 @@ then read back from between the boundaries."""
 
 from __future__ import annotations
 
-import json
 import tempfile
 from collections.abc import AsyncIterator
 from typing import Any, BinaryIO
 
+from genserve.api.body import parse_json
 from genserve.errors import InvalidArgument
 
 _SPOOL_IN_MEMORY = 8 * 1024 * 1024
@@ -49,10 +49,7 @@ def split_related(body: BinaryIO, boundary: bytes) -> tuple[dict[str, Any], str 
     media_headers_end = head.find(b"\r\n\r\n", second + 2)
     if min(meta_headers_end, second, media_headers_end) < 0:
         raise InvalidArgument("The multipart body must have a metadata part and a media part.")
-    try:
-        metadata = json.loads(head[meta_headers_end + 4 : second] or b"{}")
-    except ValueError as exc:
-        raise InvalidArgument(f"The metadata part is not valid JSON: {exc}") from None
+    metadata = parse_json(head[meta_headers_end + 4 : second] or b"{}", "metadata part")
     media_headers = head[second + 2 + len(delimiter) : media_headers_end].decode("latin-1")
     mime = None
     for line in media_headers.split("\r\n"):
@@ -63,7 +60,9 @@ def split_related(body: BinaryIO, boundary: bytes) -> tuple[dict[str, Any], str 
     end = _closing_delimiter(body, b"\r\n" + delimiter + b"--")
     if end < start:
         raise InvalidArgument("The multipart body is missing its closing boundary.")
-    return metadata if isinstance(metadata, dict) else {}, mime, start, end
+    if not isinstance(metadata, dict):
+        raise InvalidArgument('The metadata part must be a JSON object such as {"file": {"displayName": "..."}}.')
+    return metadata, mime, start, end
 
 
 def _closing_delimiter(body: BinaryIO, closing: bytes) -> int:

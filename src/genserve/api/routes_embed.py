@@ -33,7 +33,7 @@ async def embed_content(
     model: str, body: EmbedContentRequest = Depends(json_body(EmbedContentRequest)), svc: Services = Depends(services)
 ) -> dict:
     entry = embedding_model(svc, model, "embedContent")
-    [vector] = await svc.embedding.embed_content(entry, to_embed_requests([body], entry, "content"))
+    [vector] = await svc.embedding.embed_content(entry, to_embed_requests([body], entry, model, "content"))
     return EmbedContentResponse(embedding=ContentEmbedding(values=vector)).wire()
 
 
@@ -44,5 +44,5 @@ async def batch_embed_contents(
     svc: Services = Depends(services),
 ) -> dict:
     entry = embedding_model(svc, model, "batchEmbedContents")
-    vectors = await svc.embedding.embed_content(entry, to_embed_requests(body.requests, entry))
+    vectors = await svc.embedding.embed_content(entry, to_embed_requests(body.requests, entry, model))
     return BatchEmbedContentsResponse(embeddings=[ContentEmbedding(values=v) for v in vectors]).wire()

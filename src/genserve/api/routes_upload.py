@@ -12,6 +12,7 @@ from fastapi.responses import JSONResponse
 
 from genserve.api import multipart
 from genserve.api.auth import owner_of, presented_key, require_api_key
+from genserve.api.body import parse_json, validate
 from genserve.api.deps import services
 from genserve.api.errors import as_api_error
 from genserve.api.routes_files import host_of
@@ -97,7 +98,7 @@ async def _single_request(version: str, request: Request, svc: Services) -> Resp
         body = await multipart.spool(request.stream(), svc.files.limits.max_bytes)
         with body:
             meta, mime, start, end = multipart.split_related(body, multipart.boundary_of(content_type))
-            info = CreateFileRequest.model_validate(meta).file
+            info = validate(CreateFileRequest, meta).file
             record = await svc.files.create_file(
                 owner_of(request),
                 multipart.read_range(body, start, end),
@@ -124,10 +125,10 @@ async def _metadata(request: Request) -> CreateFileRequest:
     raw = await request.body()
     if not raw.strip():
         return CreateFileRequest()
-    try:
-        return CreateFileRequest.model_validate_json(raw)
-    except ValueError as exc:
-        raise InvalidArgument(f"Invalid upload metadata: {exc}") from None
+    meta = parse_json(raw, "upload metadata")
+    if not isinstance(meta, dict):
+        raise InvalidArgument('Invalid JSON upload metadata received. It must be a JSON object such as {"file": {}}.')
+    return validate(CreateFileRequest, meta)
 
 
 def _int(value: Any, field: str) -> int | None:

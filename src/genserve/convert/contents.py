@@ -57,6 +57,8 @@ def _part(part: Part, where: str, entry: ModelEntry) -> PromptPart:
             raise InvalidArgument(f"{where}.inlineData.data: is empty")
         return Media(mime, part.inline_data.data)
     if part.file_data is not None:
+        if not part.file_data.file_uri.strip():
+            raise InvalidArgument(f"{where}.fileData.fileUri: is empty; give the uri of an uploaded file")
         mime = part.file_data.mime_type
         if mime and not entry.reads(mime):
             raise entry.modality_refused(mime, where)

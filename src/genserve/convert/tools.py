@@ -42,7 +42,9 @@ def to_tool_spec(
                     f"{where}: the built-in tool '{_camel(key)}' is not available on genserve; "
                     "declare your own functions with functionDeclarations instead"
                 )
-            for j, raw in enumerate(value or []):
+            if not isinstance(value, list):
+                raise InvalidArgument(f"{where}: must be a list of function declarations")
+            for j, raw in enumerate(value):
                 declarations.append(_declaration(raw, f"{where}[{j}]"))
     if not declarations:
         return None
@@ -85,8 +87,10 @@ _MODE_NUMBERS = ["MODE_UNSPECIFIED", "AUTO", "ANY", "NONE", "VALIDATED"]
 def _calling_config(
     tool_config: dict[str, Any] | None, names: list[str]
 ) -> tuple[FunctionCallingMode, tuple[str, ...]]:
-    config = _get(tool_config or {}, "functionCallingConfig") or {}
     where = "toolConfig.functionCallingConfig"
+    config = _get(tool_config or {}, "functionCallingConfig") or {}
+    if not isinstance(config, dict):
+        raise InvalidArgument(f'{where}: must be an object such as {{"mode": "ANY"}}')
     raw_mode = _get(config, "mode")
     if isinstance(raw_mode, int) and 0 <= raw_mode < len(_MODE_NUMBERS):
         raw_mode = _MODE_NUMBERS[raw_mode]
@@ -98,6 +102,8 @@ def _calling_config(
         return mode, ()
     if mode not in (FunctionCallingMode.ANY, FunctionCallingMode.VALIDATED):
         raise InvalidArgument(f"{where}.allowedFunctionNames: may only be set when mode is ANY or VALIDATED")
+    if not isinstance(allowed, list) or not all(isinstance(n, str) for n in allowed):
+        raise InvalidArgument(f"{where}.allowedFunctionNames: must be a list of function names")
     if not allowed:
         raise InvalidArgument(
             f"{where}.allowedFunctionNames: is empty; list the functions the model may call, or leave it out "

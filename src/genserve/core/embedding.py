@@ -7,6 +7,7 @@ from typing import Any
 
 from genserve.core.catalog import ModelEntry
 from genserve.core.generation import EngineProvider
+from genserve.core.prompt_size import refuse_oversized
 from genserve.core.types import EmbedRequest
 from genserve.errors import InvalidArgument
 
@@ -33,6 +34,8 @@ class EmbeddingService:
 
     async def count_tokens(self, entry: ModelEntry, texts: list[str]) -> int:
         async with self._engines.lease(entry) as engine:
+            chars = sum(len(t) for t in texts)
+            refuse_oversized(chars, entry.input_token_limit, getattr(engine, "max_token_chars", None), entry.name)
             return await engine.count_tokens(texts)
 
 

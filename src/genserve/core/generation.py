@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from genserve.core.catalog import ModelEntry
 from genserve.core.file_types import FileState
 from genserve.core.files import FilesService
+from genserve.core.prompt_size import prompt_chars, refuse_oversized
 from genserve.core.reply_parser import ReplyParser, merge_parts
 from genserve.core.types import (
     CandidateChunk,
@@ -119,6 +120,7 @@ class GenerationService:
     async def _stream(self, entry: ModelEntry, request: TextRequest, owner: str) -> AsyncIterator[ResponseChunk]:
         request = dataclasses.replace(request, prompt=await self.resolve_files(entry, request.prompt, owner))
         async with self._engines.lease(entry) as engine:
+            _refuse_oversized(engine, entry, request.prompt, request.model)
             async for chunk in self._run(engine, entry, request):
                 yield chunk
 
@@ -186,4 +188,10 @@ class GenerationService:
         """The prompt's tokens per modality."""
         prompt = await self.resolve_files(entry, prompt, owner)
         async with self._engines.lease(entry) as engine:
+            _refuse_oversized(engine, entry, prompt, entry.name)
             return await engine.count_tokens(prompt)
+
+
+def _refuse_oversized(engine: Any, entry: ModelEntry, prompt: Prompt, model: str) -> None:
+    """Before the engine tokenizes anything (core/prompt_size.py)."""
+    refuse_oversized(prompt_chars(prompt), entry.input_token_limit, getattr(engine, "max_token_chars", None), model)

@@ -11,6 +11,9 @@ from genserve.core.video_types import AudioRequest, VideoRequest
 
 
 class TextEngine(Protocol):
+    # The most characters one token can stand for (core/prompt_size.py); None when the tokenizer cannot tell.
+    max_token_chars: int | None
+
     async def count_tokens(self, prompt: Prompt) -> dict[str, int]:
         """Tokens the prompt takes once rendered through the model's chat template, per modality ("TEXT", ...)."""
 
@@ -24,6 +27,7 @@ class TextEngine(Protocol):
 
 class EmbeddingEngine(Protocol):
     dimension: int
+    max_token_chars: int | None
 
     async def embed(self, texts: Sequence[str], max_tokens: int) -> list[list[float]]:
         """One unit-length vector per text, inputs truncated to `max_tokens`."""

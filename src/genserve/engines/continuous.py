@@ -7,7 +7,9 @@ anything else (a seed, penalties, logits processors) take the engine's plain gen
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
+import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +21,8 @@ from transformers.generation.continuous_batching.cb_logits_processors import Con
 from genserve.core.types import SamplingParams
 from genserve.engines.sampling import sample
 from genserve.errors import Unavailable
+
+log = logging.getLogger(__name__)
 
 # Defaults sized for CPU hosts; the catalog entry's options override them (cb_page_size, ...).
 DEFAULT_PAGE_SIZE = 256
@@ -40,27 +44,49 @@ class TokenUpdate:
     index: int
     tokens: list[int]
     finished: bool
+    error: str | None = None  # the manager failed this request (or died): it ends with an error, not an answer
 
 
 class ContinuousBatcher:
     def __init__(self, model: Any, eos_ids: list[int], pad_id: int, options: dict[str, Any]) -> None:
+        self._model = model
         # Greedy for the manager: PerRequestSampling has already drawn each token and left a one-hot row.
-        config = GenerationConfig(do_sample=False, eos_token_id=eos_ids, pad_token_id=pad_id)
-        cb_config = ContinuousBatchingConfig(
+        self._config = GenerationConfig(do_sample=False, eos_token_id=eos_ids, pad_token_id=pad_id)
+        self._cb_config = ContinuousBatchingConfig(
             use_cuda_graph=False if model.device.type == "cpu" else None,
             page_size=int(options.get("cb_page_size", DEFAULT_PAGE_SIZE)),
             num_blocks=int(options.get("cb_num_blocks", DEFAULT_NUM_BLOCKS)),
             max_batch_tokens=int(options.get("cb_max_batch_tokens", DEFAULT_MAX_BATCH_TOKENS)),
         )
-        self.manager = model.init_continuous_batching(generation_config=config, continuous_batching_config=cb_config)
-        self.manager.logit_processor = PerRequestSampling()  # read when start() builds the batch processor
-        self.manager.start()
+        self._vocab = int(model.config.get_text_config().vocab_size)
+        self.manager = self._start_manager()
         self._ids = itertools.count()
         self._window = AdmissionWindow(float(options.get("cb_admission_ms", DEFAULT_ADMISSION_MS)) / 1000, self.pending)
 
-    @staticmethod
-    def _processor_kwargs(s: SamplingParams) -> dict[str, Any]:
-        return {"temperature": float(s.temperature), "top_k": s.top_k or 0, "top_p": float(s.top_p or 1.0)}
+    def _start_manager(self) -> Any:
+        manager = self._model.init_continuous_batching(
+            generation_config=self._config, continuous_batching_config=self._cb_config
+        )
+        manager.logit_processor = PerRequestSampling()  # read when start() builds the batch processor
+        manager.start()
+        return manager
+
+    def _alive_manager(self) -> Any:
+        """The manager, started afresh if its thread has died: one request must never leave a model refusing
+        every later one until the server restarts (a topK that overflowed int32 once did exactly that)."""
+        if self.manager.is_running() and self.manager.background_thread_status.can_accept_new_requests() is None:
+            return self.manager
+        log.error("the continuous batcher of %s stopped; starting a new one", self._model.name_or_path)
+        dead, self.manager = self.manager, None
+        with contextlib.suppress(Exception):
+            dead.stop(block=False)
+        self.manager = self._start_manager()
+        return self.manager
+
+    def _processor_kwargs(self, s: SamplingParams) -> dict[str, Any]:
+        # top_k travels as int32 and means nothing beyond the vocabulary.
+        top_k = min(s.top_k or 0, self._vocab)
+        return {"temperature": float(s.temperature), "top_k": top_k, "top_p": float(s.top_p or 1.0)}
 
     async def stream(self, prompt_ids: list[int], sampling: SamplingParams) -> AsyncIterator[TokenUpdate]:
         """Updates for `candidate_count` requests on one prompt, interleaved as they arrive. Closing the
@@ -69,8 +95,9 @@ class ContinuousBatcher:
         queue: asyncio.Queue[TokenUpdate] = asyncio.Queue()
         kwargs = self._processor_kwargs(sampling)
         request_of: dict[int, str] = {}
+        manager = self._alive_manager()
         for index in range(sampling.candidate_count):
-            request_id = self.manager.add_request(
+            request_id = manager.add_request(
                 prompt_ids,
                 request_id=f"genserve-{next(self._ids)}",
                 max_new_tokens=sampling.max_output_tokens,
@@ -80,28 +107,32 @@ class ContinuousBatcher:
             if request_id is None:
                 raise Unavailable("The model is not accepting requests right now. Please try again later.")
             request_of[index] = request_id
-            self.manager.register_result_handler(
+            manager.register_result_handler(
                 request_id,
                 lambda out, i=index: queue.put_nowait(
-                    TokenUpdate(i, list(out.generated_tokens), out.is_finished() or out.error is not None)
+                    TokenUpdate(i, list(out.generated_tokens), out.is_finished() or out.error is not None, out.error)
                 ),
             )
         unfinished = set(request_of)
         try:
             while unfinished:
                 update = await queue.get()
+                if update.error is not None:
+                    log.error("the continuous batcher failed a request: %s", update.error)
+                    raise Unavailable("The model failed while generating this answer. Please try again.")
                 if update.finished:
                     unfinished.discard(update.index)
                 yield update
         finally:
             for index in unfinished:
-                self.cancel(request_of[index])
+                self.cancel(manager, request_of[index])
 
-    def cancel(self, request_id: str) -> None:
-        self.manager.cancel_request(request_id)
+    @staticmethod
+    def cancel(manager: Any, request_id: str) -> None:
+        manager.cancel_request(request_id)
         # A cancelled request gets no final output, so its handler would never be removed otherwise.
-        with self.manager.output_router._lock:
-            self.manager.output_router.result_handlers.pop(request_id, None)
+        with manager.output_router._lock:
+            manager.output_router.result_handlers.pop(request_id, None)
 
     def pending(self) -> int:
         """Requests the manager still holds (running or waiting): 0 means idle."""

@@ -11,6 +11,7 @@ from typing import Any
 import torch
 from transformers import AutoModel, AutoTokenizer
 
+from genserve.engines.token_chars import max_token_chars, truncate_chars
 from genserve.engines.torch_options import load_options
 from genserve.engines.worker import FreshThreadExecutor
 
@@ -21,6 +22,7 @@ class TransformersEmbeddingEngine:
         self.tokenizer = AutoTokenizer.from_pretrained(path)
         self.model = AutoModel.from_pretrained(path, **load.model_kwargs).eval()
         self.dimension = int(self.model.config.hidden_size)
+        self.max_token_chars = max_token_chars(self.tokenizer)
         self.pooling = options.get("pooling") or _sentence_transformers_pooling(Path(path)) or "mean"
         if self.pooling not in ("mean", "cls", "last"):
             raise ValueError(f"pooling must be mean, cls or last, not {self.pooling!r}")
@@ -38,6 +40,7 @@ class TransformersEmbeddingEngine:
         return sum(len(ids) for ids in encoded["input_ids"])
 
     def _embed(self, texts: list[str], max_tokens: int) -> list[list[float]]:
+        texts = [truncate_chars(t, max_tokens, self.max_token_chars) for t in texts]
         batch = self.tokenizer(texts, padding=True, truncation=True, max_length=max_tokens, return_tensors="pt")
         batch = {k: v.to(self.model.device) for k, v in batch.items()}
         with torch.inference_mode():

@@ -40,6 +40,7 @@ from genserve.engines.chat_template import chat_messages, template_tools
 from genserve.engines.continuous import ContinuousBatcher, ModelTurns, batchable
 from genserve.engines.sampling import sample
 from genserve.engines.text_decoding import CandidateText
+from genserve.engines.token_chars import max_token_chars
 from genserve.engines.torch_options import load_options
 from genserve.engines.worker import FreshThreadExecutor, stream_job
 from genserve.errors import InvalidArgument, Unavailable
@@ -71,6 +72,7 @@ class TransformersTextEngine:
         self.device = self.model.device
         self._executor = FreshThreadExecutor(f"engine:{path}")
         self._eos_ids = _eos_ids(self.model.generation_config, self.tokenizer)
+        self.max_token_chars = max_token_chars(self.tokenizer)
         self._pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self._eos_ids[0]
         self._system_role = True
         self.format: ReplyFormat = reply_format(options.get("reply_format", "hermes"))

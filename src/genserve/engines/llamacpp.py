@@ -68,6 +68,9 @@ class LlamaCppTextEngine:
             self._contexts.put(llama_cpp.Llama(str(model_file), **kwargs))
         self._model = first._model  # tokenizing only reads the vocabulary: safe beside a running decode
         self._n_ctx = first.n_ctx()
+        # Pieces are bytes and a character takes at least one: the longest piece bounds characters per token.
+        pieces = (self._model.token_to_piece(i, special=True) for i in range(self._model.n_vocab()))
+        self.max_token_chars = max((len(p) for p in pieces), default=1) or 1
         self._prompt_cache = bool(options.get("prompt_cache", False))
         self._executor = ThreadPoolExecutor(max_workers=parallel, thread_name_prefix=f"llamacpp:{model_file.name}")
         self._pieces: dict[int, bytes] = {}

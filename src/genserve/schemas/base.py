@@ -7,7 +7,7 @@ import binascii
 import enum
 from typing import Annotated, Any, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainSerializer
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer
 from pydantic.alias_generators import to_camel
 
 
@@ -24,6 +24,13 @@ class ProtoModel(BaseModel):
     def wire(self) -> dict[str, Any]:
         """The JSON object to send: camelCase, unset fields left out as proto3 JSON does."""
         return self.model_dump(mode="json", by_alias=True, exclude_none=True)
+
+
+# Proto3 scalar ranges: a value outside them is a 400 at the boundary, never an overflow inside an engine (a topK of
+# 2**31 once killed the continuous batcher's thread). JSON numbers such as 1e400 parse as infinity: refused too.
+Int32 = Annotated[int, Field(ge=-(2**31), le=2**31 - 1)]
+Int64 = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
+Float = Annotated[float, Field(allow_inf_nan=False)]
 
 
 def _decode_base64(value: object) -> object:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import enum
 
-from genserve.schemas.base import ProtoModel, proto_enum
+from genserve.schemas.base import Int32, ProtoModel, proto_enum
 from genserve.schemas.content import Content
 
 
@@ -25,7 +25,7 @@ class EmbedContentRequest(ProtoModel):
     content: Content
     task_type: proto_enum(TaskType) | None = None
     title: str | None = None
-    output_dimensionality: int | None = None
+    output_dimensionality: Int32 | None = None
 
 
 class BatchEmbedContentsRequest(ProtoModel):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from genserve.schemas.base import ProtoModel
+from genserve.schemas.base import Int64, ProtoModel
 
 
 class VideoFileMetadata(ProtoModel):
@@ -19,7 +19,7 @@ class File(ProtoModel):
     display_name: str | None = None
     mime_type: str | None = None
     # int64 travels as a string in proto3 JSON; the SDKs send either.
-    size_bytes: str | int | None = None
+    size_bytes: str | Int64 | None = None
     create_time: str | None = None
     update_time: str | None = None
     expiration_time: str | None = None

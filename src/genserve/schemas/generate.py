@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from genserve.schemas.base import ProtoModel, proto_enum
+from genserve.schemas.base import Float, Int32, ProtoModel, proto_enum
 from genserve.schemas.content import Content, ContentsMixin, as_contents
 
 
@@ -49,7 +49,7 @@ class SafetySetting(ProtoModel):
 
 class ThinkingConfig(ProtoModel):
     include_thoughts: bool | None = None
-    thinking_budget: int | None = None
+    thinking_budget: Int32 | None = None
     thinking_level: str | None = None
 
 
@@ -60,17 +60,17 @@ class ImageConfig(ProtoModel):
 
 
 class GenerationConfig(ProtoModel):
-    temperature: float | None = None
-    top_p: float | None = None
-    top_k: int | None = None
-    candidate_count: int | None = None
-    max_output_tokens: int | None = None
+    temperature: Float | None = None
+    top_p: Float | None = None
+    top_k: Int32 | None = None
+    candidate_count: Int32 | None = None
+    max_output_tokens: Int32 | None = None
     stop_sequences: list[str] | None = None
-    seed: int | None = None
-    presence_penalty: float | None = None
-    frequency_penalty: float | None = None
+    seed: Int32 | None = None
+    presence_penalty: Float | None = None
+    frequency_penalty: Float | None = None
     response_logprobs: bool | None = None
-    logprobs: int | None = None
+    logprobs: Int32 | None = None
     response_mime_type: str | None = None
     # Schemas are user data (property names must survive unchanged), so they stay plain JSON here.
     response_schema: dict[str, Any] | None = None
@@ -79,7 +79,7 @@ class GenerationConfig(ProtoModel):
     speech_config: dict[str, Any] | None = None
     thinking_config: ThinkingConfig | None = None
     image_config: ImageConfig | None = None
-    media_resolution: str | int | None = None
+    media_resolution: str | Int32 | None = None
 
 
 class GenerateContentRequest(ContentsMixin):

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
-from genserve.schemas.base import ProtoModel
+from genserve.schemas.base import Int32, ProtoModel
 from genserve.schemas.predict import ImageBytes
 
 
@@ -25,16 +25,16 @@ class VideoInstance(ProtoModel):
 
 
 class VideoParameters(ProtoModel):
-    sample_count: int | None = None
-    duration_seconds: int | None = None
+    sample_count: Int32 | None = None
+    duration_seconds: Int32 | None = None
     aspect_ratio: str | None = None
     resolution: str | None = None
     person_generation: str | None = None
     negative_prompt: str | None = None
     enhance_prompt: bool | None = None
     generate_audio: bool | None = None
-    seed: int | None = None
-    fps: int | None = None
+    seed: Int32 | None = None
+    fps: Int32 | None = None
     storage_uri: str | None = None
     pubsub_topic: str | None = None
     compression_quality: str | None = None

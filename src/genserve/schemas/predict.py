@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import Field
 
-from genserve.schemas.base import Base64Bytes, ProtoModel
+from genserve.schemas.base import Base64Bytes, Float, Int32, ProtoModel
 
 
 class ImageBytes(ProtoModel):
@@ -17,15 +17,15 @@ class ImageBytes(ProtoModel):
 
 class MaskImageConfig(ProtoModel):
     mask_mode: str | None = None
-    segmentation_classes: list[int] | None = None
-    dilation: float | None = None
+    segmentation_classes: list[Int32] | None = None
+    dilation: Float | None = None
 
 
 class ReferenceImage(ProtoModel):
     """edit_image's inputs (Vertex): the picture (REFERENCE_TYPE_RAW) and its mask (REFERENCE_TYPE_MASK)."""
 
     reference_type: str | None = None
-    reference_id: int | None = None
+    reference_id: Int32 | None = None
     reference_image: ImageBytes | None = None
     mask_image_config: MaskImageConfig | None = None
 
@@ -38,21 +38,21 @@ class Instance(ProtoModel):
 
 class OutputOptions(ProtoModel):
     mime_type: str | None = None
-    compression_quality: int | None = None
+    compression_quality: Int32 | None = None
 
 
 class UpscaleConfig(ProtoModel):
     upscale_factor: str | None = None
     enhance_input_image: bool | None = None
-    image_preservation_factor: float | None = None
+    image_preservation_factor: Float | None = None
 
 
 class Parameters(ProtoModel):
-    sample_count: int | None = None
+    sample_count: Int32 | None = None
     aspect_ratio: str | None = None
-    guidance_scale: float | None = None
+    guidance_scale: Float | None = None
     negative_prompt: str | None = None
-    seed: int | None = None
+    seed: Int32 | None = None
     safety_setting: str | None = None
     person_generation: str | None = None
     include_safety_attributes: bool | None = None
