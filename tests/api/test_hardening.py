@@ -47,10 +47,10 @@ async def test_infinite_floats_are_refused(client):
     assert "generationConfig.temperature" in envelope(r)
 
 
-async def test_top_k_at_the_int32_limit_still_answers_and_the_model_stays_up(client):
-    r = await client.post(
-        GENERATE.format(LITE), json={"contents": "hi", "generationConfig": {"maxOutputTokens": 4, "topK": 2**31 - 1}}
-    )
+@pytest.mark.parametrize("seed", [None, -(2**31)])  # the continuous batcher, and generate() for seeded requests
+async def test_top_k_at_the_int32_limit_still_answers_and_the_model_stays_up(client, seed):
+    config = {"maxOutputTokens": 4, "topK": 2**31 - 1, "seed": seed}
+    r = await client.post(GENERATE.format(LITE), json={"contents": "hi", "generationConfig": config})
     assert r.status_code == 200, r.text
     r = await client.post(GENERATE.format(LITE), json={"contents": "hi", "generationConfig": {"topK": 2**31}})
     envelope(r)
