@@ -187,3 +187,55 @@ async def test_a_huge_prompt_is_refused_before_it_is_tokenized(client):
         "/v1beta/models/text-embedding-004:embedContent", json={"content": {"parts": [{"text": huge}]}}
     )
     assert r.status_code == 200 and r.json()["embedding"]["values"]
+
+
+def nested_items(levels: int) -> dict:
+    schema: dict = {"type": "integer"}
+    for _ in range(levels):
+        schema = {"type": "array", "items": schema}
+    return schema
+
+
+@pytest.mark.parametrize(
+    ("config", "expected"),
+    [
+        ({"responseJsonSchema": {"$ref": "#"}}, "no finite JSON value"),
+        (
+            {
+                "responseJsonSchema": {
+                    "$defs": {"A": {"$ref": "#/$defs/B"}, "B": {"$ref": "#/$defs/A"}},
+                    "$ref": "#/$defs/A",
+                }
+            },
+            "no finite JSON value",
+        ),
+        ({"responseJsonSchema": {"$ref": "#/$defs/Missing"}}, "does not point to anything"),
+        ({"responseJsonSchema": nested_items(60)}, "nested deeper than"),
+        ({"responseJsonSchema": nested_items(200)}, "nested deeper than"),  # refused with the body, at 100 levels
+        ({"responseJsonSchema": {"type": "string", "enum": [str(i) for i in range(100_000)]}}, "100000 enum values"),
+        (
+            {"responseSchema": {"type": "OBJECT", "properties": {f"p{i}": {"type": "STRING"} for i in range(10_000)}}},
+            "10000 properties",
+        ),
+    ],
+)
+async def test_schemas_that_cannot_be_enforced_cheaply_are_refused(client, config, expected):
+    body = {"contents": "hi", "generationConfig": {"responseMimeType": "application/json", **config}}
+    message = envelope(await client.post(GENERATE.format(LITE), json=body))
+    assert expected in message
+    await answers(client)
+
+
+async def test_enum_mode_and_tool_schemas_have_the_same_budget(client):
+    body = {
+        "contents": "hi",
+        "generationConfig": {
+            "responseMimeType": "text/x.enum",
+            "responseSchema": {"type": "STRING", "enum": [str(i) for i in range(5000)]},
+        },
+    }
+    assert "5000 enum values" in envelope(await client.post(GENERATE.format(LITE), json=body))
+    params = {"type": "OBJECT", "properties": {f"p{i}": {"type": "STRING"} for i in range(600)}}
+    tools = [{"functionDeclarations": [{"name": "a", "parameters": params}, {"name": "b", "parameters": params}]}]
+    message = envelope(await client.post(GENERATE.format("gemini-2.5-flash"), json={"contents": "hi", "tools": tools}))
+    assert message.startswith("tools:") and "1200 properties" in message

@@ -215,3 +215,45 @@ def test_validated_mode_lets_text_through_but_calls_must_match_their_schema(engi
             call = json.loads(body)
             assert call["name"] == "get_weather"
             jsonschema.validate(call["arguments"], weather)
+
+
+TREE = {
+    "type": "object",
+    "properties": {
+        "name": {"type": "string", "maxLength": 6},
+        "children": {"type": "array", "items": {"$ref": "#"}, "maxItems": 2},
+    },
+    "required": ["name", "children"],
+}
+
+
+def test_a_recursive_schema_that_can_end_generates_valid_json(engine):
+    schema = check_json_schema(TREE, "responseJsonSchema")
+    for seed in range(3):
+        text, done = run(engine, request("A tree", seed=seed, response_format=ResponseFormat("json", schema)))
+        if done.finish_reason.value == "STOP":  # a deep random tree may run out of tokens first
+            jsonschema.validate(json.loads(text), schema)
+
+
+def test_a_schema_sent_again_is_not_compiled_again(engine):
+    fmt = ResponseFormat("json", check_json_schema({"type": "string", "enum": [f"v{i}" for i in range(1500)]}, "s"))
+    run(engine, request("Pick", max_tokens=8, response_format=fmt))
+    compiler = engine._grammar_compiler()
+    compiles = []
+    original = compiler._compiler.compile_grammar
+    compiler._compiler.compile_grammar = lambda *a: compiles.append(a) or original(*a)
+    try:
+        run(engine, request("Pick again", max_tokens=8, seed=3, response_format=fmt))
+    finally:
+        compiler._compiler.compile_grammar = original
+    assert compiles == []
+
+
+def test_a_grammar_that_allows_nothing_fails_the_request_alone(engine):
+    # What {"$ref": "#"} did before the schema check refused it: xgrammar compiles a grammar with no finite match.
+    endless = ResponseFormat("json", {"$ref": "#"})
+    with pytest.raises(Exception) as failure:
+        run(engine, request("Loop", max_tokens=20, response_format=endless))
+    assert "no valid next token" in str(failure.value)
+    text, _ = run(engine, request("Then", max_tokens=10, response_format=ResponseFormat("json", TREE)))
+    assert text

@@ -191,6 +191,14 @@ class GrammarLogitsProcessor(LogitsProcessor):
             xgr.apply_token_bitmask_inplace(
                 scores, bitmask, vocab_size=self._vocab_size, indices=rows, backend=_backend(scores)
             )
+            # A grammar that allows nothing next (a schema no finite value matches slipped through) must end the
+            # request with its own error: sampling from all -inf fails with "probability tensor contains inf/nan",
+            # and greedy decoding would write a token the grammar refuses.
+            if torch.isneginf(scores[rows]).all(dim=-1).any():
+                raise InvalidArgument(
+                    "The response schema left no valid next token: no finite JSON value matches it. Simplify the "
+                    "schema (a required property that refers back to its own object never ends)."
+                )
         return scores
 
     def _accept(self, row: int, token: int) -> None:

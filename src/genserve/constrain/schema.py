@@ -13,6 +13,7 @@ import math
 import re
 from typing import Any
 
+from genserve.constrain.limits import check_budget, check_finite
 from genserve.errors import InvalidArgument
 
 # -- the OpenAPI-subset Schema ------------------------------------------------------------------------------------
@@ -51,6 +52,7 @@ _STRING_FORMATS = frozenset(
 
 def openapi_to_json_schema(schema: dict[str, Any], where: str) -> dict[str, Any]:
     """The Gemini `Schema` object (either key case) as plain JSON Schema, checked like `check_json_schema`."""
+    check_budget(schema, where)
     return check_json_schema(_convert(schema, where), where)
 
 
@@ -197,6 +199,7 @@ def enum_values(schema: Any, where: str) -> tuple[str, ...]:
     """The values of `responseMimeType: text/x.enum`: a string schema with an enum, in either dialect."""
     if not isinstance(schema, dict):
         raise InvalidArgument(f"{where}: must be a Schema object with type STRING and enum values")
+    check_budget(schema, where)
     type_ = schema.get("type", "STRING")
     if not isinstance(type_, str) or type_.upper() != "STRING":
         raise InvalidArgument(f"{where}.type: text/x.enum needs type STRING, got {type_!r}")
@@ -262,12 +265,15 @@ def check_json_schema(schema: Any, where: str) -> dict[str, Any]:
         return {}
     if not isinstance(schema, dict):
         raise InvalidArgument(f"{where}: must be a JSON Schema object, got {_kind(schema)}")
+    check_budget(schema, where)  # first: everything below recurses once per level
     schema = _lower_type_names(schema)
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as exc:
         raise InvalidArgument(f"{_path(where, exc.absolute_path)}: not a valid JSON Schema: {exc.message}") from None
-    return _Checker(schema, where).walk(schema, where)
+    checked = _Checker(schema, where).walk(schema, where)
+    check_finite(checked, where)
+    return checked
 
 
 _GEMINI_TYPES = {"STRING", "NUMBER", "INTEGER", "BOOLEAN", "ARRAY", "OBJECT", "NULL"}

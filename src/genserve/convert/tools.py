@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from genserve.constrain.limits import check_budget
 from genserve.constrain.schema import check_json_schema, openapi_to_json_schema
 from genserve.core.catalog import ModelEntry
 from genserve.core.types import FunctionCall, FunctionCallingMode, FunctionDeclaration, FunctionResult, Prompt, ToolSpec
@@ -48,6 +49,8 @@ def to_tool_spec(
                 declarations.append(_declaration(raw, f"{where}[{j}]"))
     if not declarations:
         return None
+    # Forced calls compile every declaration into one grammar: the budget holds for all of them together.
+    check_budget([d.parameters for d in declarations], "tools")
     if not entry.function_calling:
         raise InvalidArgument(f"tools: function calling is not supported by model '{entry.name}'")
     names = [d.name for d in declarations]
