@@ -15,6 +15,7 @@ import httpx
 import pytest
 import uvicorn
 
+from genserve.api.http_server import uvicorn_config
 from genserve.app import create_app
 from genserve.core.catalog import Catalog, ModelEntry
 from genserve.demo import demo_catalog, write_demo_models
@@ -110,8 +111,8 @@ class LiveServer:
         sock.bind(("127.0.0.1", 0))
         self.port = sock.getsockname()[1]
         sock.close()
-        config = uvicorn.Config(create_app(settings, catalog), host="127.0.0.1", port=self.port, log_level="warning")
-        self.server = uvicorn.Server(config)
+        settings = settings.model_copy(update={"host": "127.0.0.1", "port": self.port})
+        self.server = uvicorn.Server(uvicorn_config(create_app(settings, catalog), settings, log_level="warning"))
         self.thread = threading.Thread(target=lambda: asyncio.run(self.server.serve()), daemon=True)
 
     @property

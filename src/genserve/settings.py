@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Annotated
 
@@ -20,6 +21,13 @@ class Settings(BaseSettings):
     config: Path | None = None
     # Comma-separated in the environment (GENSERVE_API_KEYS=a,b). Empty means any key is accepted.
     api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # scheme://host[:port] clients reach this server at, for the URLs it hands out (uploads, file URIs) when it sits
+    # behind a proxy. Unset: the address of the socket the client connected to (never the client's Host header).
+    public_url: str | None = None
+    # Slow clients: a request's headers must arrive within header_timeout_s of its first byte, and its body may
+    # pause at most body_timeout_s between two reads; otherwise it gets 408 and the connection closes.
+    header_timeout_s: float = 10.0
+    body_timeout_s: float = 30.0
     # The Gemini API refuses request bodies over 20 MB.
     max_request_bytes: int = 20 * 1024 * 1024
     # Files API (wire.md §6). Uploaded files live 48 hours, as in the Gemini API.
@@ -48,6 +56,13 @@ class Settings(BaseSettings):
     # One log line per request (uvicorn's access log). Off by default: for a crowd polling operations it is a third
     # of the server's CPU per poll (benchmarks/video_generation.py). Errors and job events are logged either way.
     access_log: bool = False
+
+    @field_validator("public_url")
+    @classmethod
+    def _origin_only(cls, value: str | None) -> str | None:
+        if value and not re.fullmatch(r"https?://[^/?#@\s]+/?", value):
+            raise ValueError(f"public_url must be scheme://host[:port] with no path, got {value!r}")
+        return value
 
     @field_validator("api_keys", "image_blocklist", mode="before")
     @classmethod

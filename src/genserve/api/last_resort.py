@@ -6,6 +6,7 @@ answered once, and the app returns normally."""
 
 from __future__ import annotations
 
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from genserve.api.errors import as_api_error, error_bytes
@@ -28,6 +29,8 @@ class LastResort:
 
         try:
             await self.app(scope, receive, tracking_send)
+        except ClientDisconnect:
+            return  # the client left (or was too slow, api/http_server.py) before its body arrived: no one to answer
         except Exception as exc:
             error = as_api_error(exc)  # logs it when it is a bug
             if started:

@@ -7,15 +7,12 @@ from fastapi.responses import FileResponse
 
 from genserve.api.auth import owner_of
 from genserve.api.deps import services
+from genserve.api.public_url import public_host
 from genserve.convert.files import to_file
 from genserve.core.services import Services
 from genserve.schemas.files import ListFilesResponse
 
 router = APIRouter()
-
-
-def host_of(request: Request) -> str:
-    return request.headers.get("host") or f"{request.url.hostname}:{request.url.port}"
 
 
 @router.get("/files")
@@ -26,7 +23,7 @@ async def list_files(
     svc: Services = Depends(services),
 ) -> dict:
     records, token = svc.files.list(owner_of(request), page_size, page_token)
-    host = host_of(request)
+    host = public_host(request)
     # An empty listing is `{}`, as the Gemini API answers.
     return ListFilesResponse(files=[to_file(r, host) for r in records] or None, next_page_token=token).wire()
 
@@ -41,7 +38,7 @@ async def download_file(file: str, request: Request, svc: Services = Depends(ser
 
 @router.get("/files/{file}")
 async def get_file(file: str, request: Request, svc: Services = Depends(services)) -> dict:
-    return to_file(svc.files.get(owner_of(request), file), host_of(request)).wire()
+    return to_file(svc.files.get(owner_of(request), file), public_host(request)).wire()
 
 
 @router.delete("/files/{file}")

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from genserve.api.auth import owner_of
 from genserve.api.body import json_body
 from genserve.api.deps import services
+from genserve.api.public_url import public_host
 from genserve.convert.video import to_generate_videos_request, to_operation
 from genserve.core.operation_types import OperationRecord
 from genserve.core.services import Services
@@ -52,7 +53,7 @@ async def _wire(svc: Services, record: OperationRecord, request: Request) -> dic
     stored = {file.id: file for file in result_files(svc.files, record)}
     videos = []
     for file_id in (record.result or {}).get("files", []):
-        uri = f"https://{request.url.netloc}/{version}/files/{file_id}:download?alt=media"
+        uri = f"https://{public_host(request)}/{version}/files/{file_id}:download?alt=media"
         if not record.request.get("vertex"):
             videos.append((uri, None))
         elif file_id in stored:

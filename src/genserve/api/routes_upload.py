@@ -15,7 +15,7 @@ from genserve.api.auth import owner_of, presented_key, require_api_key
 from genserve.api.body import parse_json, validate
 from genserve.api.deps import services
 from genserve.api.errors import as_api_error
-from genserve.api.routes_files import host_of
+from genserve.api.public_url import public_base, public_host
 from genserve.api.versions import API_VERSIONS
 from genserve.convert.files import to_file
 from genserve.core.file_types import FileRecord
@@ -60,7 +60,7 @@ async def _start(version: str, request: Request, svc: Services) -> Response:
         declared_size=_int(size, "sizeBytes"),
         api_version=version,
     )
-    url = f"{str(request.base_url).rstrip('/')}/upload/{version}/files?upload_id={session.id}&upload_protocol=resumable"
+    url = f"{public_base(request)}/upload/{version}/files?upload_id={session.id}&upload_protocol=resumable"
     return Response(
         status_code=200,
         headers={"X-Goog-Upload-Status": "active", "X-Goog-Upload-URL": url, "X-Goog-Upload-Control-URL": url},
@@ -117,7 +117,7 @@ async def _single_request(version: str, request: Request, svc: Services) -> Resp
 
 
 def _final(record: FileRecord, request: Request) -> Response:
-    body = {"file": to_file(record, host_of(request)).wire()}
+    body = {"file": to_file(record, public_host(request)).wire()}
     return JSONResponse(body, headers={"X-Goog-Upload-Status": "final"})
 
 

@@ -53,6 +53,7 @@ def _model_flag(spec: str) -> ModelEntry:
 def run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from genserve.api.http_server import uvicorn_config
     from genserve.app import create_app
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -66,5 +67,5 @@ def run_serve(args: argparse.Namespace) -> int:
     names = ", ".join(catalog.names())
     print(f"genserve on http://{settings.host}:{settings.port} serving: {names}", flush=True)
     app = create_app(settings, catalog)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", access_log=settings.access_log)
+    uvicorn.Server(uvicorn_config(app, settings, log_level="info", access_log=settings.access_log)).run()
     return 0
