@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from genserve import __version__
 from genserve.api import (
     errors,
+    openapi,
     routes_embed,
     routes_files,
     routes_generate,
@@ -120,7 +121,8 @@ def create_app(settings: Settings, catalog: Catalog, *, clock: Callable[[], date
     errors.install(app)
 
     api = APIRouter(dependencies=[Depends(require_api_key)])
-    for module in (routes_models, routes_generate, routes_predict, routes_operations, routes_embed, routes_files):
+    modules = (routes_models, routes_generate, routes_predict, routes_operations, routes_embed, routes_files)
+    for module in modules:
         api.include_router(module.router)
     for version in API_VERSIONS:
         app.include_router(api, prefix=f"/{version}")
@@ -131,6 +133,7 @@ def create_app(settings: Settings, catalog: Catalog, *, clock: Callable[[], date
         for prefix in VERTEX_MODEL_PREFIXES:
             app.include_router(vertex, prefix=f"/{version}{prefix}")
     app.include_router(routes_upload.router)  # authenticates itself: chunks carry the upload id instead
+    openapi.install(app, [module.router for module in modules])
 
     @app.get("/health", include_in_schema=False)
     async def health() -> dict:
