@@ -86,7 +86,7 @@ def _finite(node: dict[str, Any], root: dict[str, Any], finite: dict[int, bool])
         return child is True or (isinstance(child, dict) and finite.get(id(child), True))
 
     if isinstance(node.get("$ref"), str):
-        target = _target(root, node["$ref"])
+        target = ref_target(root, node["$ref"])
         return target is not None and ok(target)
     for key in ("anyOf", "oneOf"):  # the schema checker refuses constraints beside these, so they decide alone
         if isinstance(node.get(key), list):
@@ -129,7 +129,8 @@ def _schemas(root: dict[str, Any]) -> list[dict[str, Any]]:
     return found
 
 
-def _target(root: dict[str, Any], ref: str) -> Any:
+def ref_target(root: dict[str, Any], ref: str) -> Any:
+    """What a local `$ref` (`#`, `#/$defs/Name`) points to in `root`, or None."""
     node: Any = root
     for part in ref[2:].split("/") if ref != "#" else ():
         if isinstance(node, dict) and part in node:

@@ -13,7 +13,7 @@ import math
 import re
 from typing import Any
 
-from genserve.constrain.limits import check_budget, check_finite
+from genserve.constrain.limits import check_budget, check_finite, ref_target
 from genserve.errors import InvalidArgument
 
 # -- the OpenAPI-subset Schema ------------------------------------------------------------------------------------
@@ -356,14 +356,8 @@ class _Checker:
             )
         if "~" in ref or "%" in ref:
             raise InvalidArgument(f"{where}: escaped reference {ref!r} is not supported; rename the definition")
-        node: Any = self.root
-        for part in ref[2:].split("/") if ref != "#" else ():
-            if isinstance(node, dict) and part in node:
-                node = node[part]
-            elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
-                node = node[int(part)]
-            else:
-                raise InvalidArgument(f"{where}: {ref!r} does not point to anything in this schema")
+        if ref_target(self.root, ref) is None:
+            raise InvalidArgument(f"{where}: {ref!r} does not point to anything in this schema")
 
     def _check_values(self, schema: dict[str, Any], where: str) -> None:
         if "enum" in schema and not schema["enum"]:
@@ -477,13 +471,9 @@ class _Checker:
         for _ in range(16):
             if not (isinstance(schema, dict) and isinstance(schema.get("$ref"), str)):
                 return schema
-            ref, node = schema["$ref"], self.root
-            try:
-                for part in ref[2:].split("/") if ref != "#" else ():
-                    node = node[int(part)] if isinstance(node, list) else node[part]
-            except (KeyError, IndexError, ValueError, TypeError):
+            schema = ref_target(self.root, schema["$ref"])
+            if schema is None:
                 return None
-            schema = node
         return None
 
     def _tags(self, schema: Any) -> set[str] | None:
