@@ -36,11 +36,11 @@ def parse_json(raw: bytes, what: str = "payload") -> Any:
         raise InvalidArgument(f"{invalid} It is nested deeper than {MAX_DEPTH} levels.") from None
     except ValueError as exc:
         raise InvalidArgument(f"{invalid} {exc}") from None
-    check_json_value(value, invalid, strings=bool(_SURROGATE_ESCAPE.search(text)))
+    _check_value(value, invalid, strings=bool(_SURROGATE_ESCAPE.search(text)))
     return value
 
 
-def check_json_value(value: Any, invalid: str, *, strings: bool = True) -> None:
+def _check_value(value: Any, invalid: str, *, strings: bool) -> None:
     """Refuses nesting deeper than MAX_DEPTH and (with `strings`) text that is not valid Unicode, naming where.
     Iterative, so that the check itself cannot overflow the stack."""
     if strings and isinstance(value, str):

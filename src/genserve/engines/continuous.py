@@ -77,9 +77,8 @@ class ContinuousBatcher:
         if self.manager.is_running() and self.manager.background_thread_status.can_accept_new_requests() is None:
             return self.manager
         log.error("the continuous batcher of %s stopped; starting a new one", self._model.name_or_path)
-        dead, self.manager = self.manager, None
-        with contextlib.suppress(Exception):
-            dead.stop(block=False)
+        with contextlib.suppress(Exception):  # it is dead already: stopping only releases what it held
+            self.manager.stop(block=False)
         self.manager = self._start_manager()
         return self.manager
 
