@@ -22,12 +22,15 @@ class Settings(BaseSettings):
     # Comma-separated in the environment (GENSERVE_API_KEYS=a,b). Empty means any key is accepted.
     api_keys: Annotated[list[str], NoDecode] = Field(default_factory=list)
     # scheme://host[:port] clients reach this server at, for the URLs it hands out (uploads, file URIs) when it sits
-    # behind a proxy. Unset: the address of the socket the client connected to (never the client's Host header).
+    # behind a proxy. Unset: the address of the socket the client connected to; a Host header only when it names that
+    # same socket (api/public_url.py), so a forged one is never handed back.
     public_url: str | None = None
-    # Slow clients: a request's headers must arrive within header_timeout_s of its first byte, and its body may
-    # pause at most body_timeout_s between two reads; otherwise it gets 408 and the connection closes.
-    header_timeout_s: float = 10.0
-    body_timeout_s: float = 30.0
+    # Slow clients held a connection and a handler forever: a request's headers must arrive within header_timeout_s
+    # of its first byte (a connection that sends nothing is closed after as long), and its body may pause at most
+    # body_timeout_s between two reads; otherwise it gets 408 and the connection closes (api/http_server.py). Gaps,
+    # not totals: a large upload that keeps sending is never cut.
+    header_timeout_s: float = Field(default=10.0, gt=0)
+    body_timeout_s: float = Field(default=30.0, gt=0)
     # The Gemini API refuses request bodies over 20 MB.
     max_request_bytes: int = 20 * 1024 * 1024
     # Files API (wire.md §6). Uploaded files live 48 hours, as in the Gemini API.

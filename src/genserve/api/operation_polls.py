@@ -3,10 +3,10 @@
 Clients poll operations every few seconds, and a crowd of them polls the same few. The full route costs about 2 ms
 of CPU (routing, dependencies run in a thread, two ORM reads, the wire model, JSON), which a crowd of 200 turns
 into a second of queueing on 2 cores. Here a poll costs one indexed read of the operation's stamp: when it matches
-the stamp of the answer rendered last time for the same caller and host, those bytes are sent again. Everything
-else (another method, a query string, Vertex operations whose answer inlines files, a miss, any error) goes
-through the app unchanged, which renders and sets the answer for next time. The database stays the only truth:
-the stamp is read on every request, so another process's writes are seen at once.
+the stamp of the answer rendered last time for the same caller and server name (api/public_url.py), those bytes are
+sent again. Everything else (another method, a query string, Vertex operations whose answer inlines files, a miss,
+any error) goes through the app unchanged, which renders and sets the answer for next time. The database stays the
+only truth: the stamp is read on every request, so another process's writes are seen at once.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from genserve.api.auth import is_known, key_in, owner_for
+from genserve.api.public_url import host_for
 from genserve.api.versions import API_VERSIONS
 
 _PATH = re.compile(rf"^/(?:{'|'.join(API_VERSIONS)})/(?:models/[^/]+/)?operations/([a-z0-9]+)$")
@@ -48,7 +49,9 @@ class OperationPolls:
         if stamp is None or not stamp[0].startswith("models/"):
             await self.app(scope, receive, send)
             return
-        key = (owner, match.group(1), headers.get("host", ""))
+        # The answer names this server (its video URIs): keyed by that name, not by the raw Host header, so forged
+        # hosts neither get an answer rendered for another socket nor crowd real answers out of the cache.
+        key = (owner, match.group(1), host_for(scope, scope["app"].state.settings))
         kept = self._answers.get(key)
         if kept is None or kept[0] != stamp:
             # The first poll to see a new stamp renders it; a crowd polling at the same moment waits for that

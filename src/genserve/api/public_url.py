@@ -9,6 +9,10 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from fastapi import Request
+from starlette.datastructures import Headers
+from starlette.types import Scope
+
+from genserve.settings import Settings
 
 _LOOPBACK = {"127.0.0.1", "::1"}
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -24,16 +28,20 @@ def public_base(request: Request) -> str:
 
 def public_host(request: Request) -> str:
     """`host[:port]` of this server as the client should reach it."""
-    configured = request.app.state.settings.public_url
-    if configured:
-        return urlsplit(configured).netloc
-    server = request.scope.get("server")
+    return host_for(request.scope, request.app.state.settings)
+
+
+def host_for(scope: Scope, settings: Settings) -> str:
+    """`public_host` for a raw ASGI scope (middleware that runs before routing, api/operation_polls.py)."""
+    if settings.public_url:
+        return urlsplit(settings.public_url).netloc
+    server = scope.get("server")
     if not server:  # no socket (some in-process transports): nothing better is known
         return "localhost"
     host, port = server[0], server[1]
     address = f"[{host}]" if ":" in host else host
     names = {address} | ({"localhost"} if host in _LOOPBACK else set())
-    default = port is None or port == _DEFAULT_PORTS.get(request.url.scheme)
+    default = port is None or port == _DEFAULT_PORTS.get(scope.get("scheme", "http"))
     accepted = (names if default else set()) | {f"{name}:{port}" for name in names if port is not None}
-    sent = request.headers.get("host", "").lower()
+    sent = Headers(scope=scope).get("host", "").lower()
     return sent if sent in accepted else address if port is None else f"{address}:{port}"
