@@ -133,7 +133,7 @@ def create_app(settings: Settings, catalog: Catalog, *, clock: Callable[[], date
         for prefix in VERTEX_MODEL_PREFIXES:
             app.include_router(vertex, prefix=f"/{version}{prefix}")
     app.include_router(routes_upload.router)  # authenticates itself: chunks carry the upload id instead
-    openapi.install(app, [module.router for module in modules])
+    openapi.install(app)
 
     @app.get("/health", include_in_schema=False)
     async def health() -> dict:
