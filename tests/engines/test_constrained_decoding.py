@@ -257,3 +257,146 @@ def test_a_grammar_that_allows_nothing_fails_the_request_alone(engine):
     assert "no valid next token" in str(failure.value)
     text, _ = run(engine, request("Then", max_tokens=10, response_format=ResponseFormat("json", TREE)))
     assert text
+
+
+DEFS_TREE = {
+    "$defs": {
+        "Node": {
+            "type": "object",
+            "properties": {
+                "label": {"type": "string", "maxLength": 4},
+                "kids": {"type": "array", "items": {"$ref": "#/$defs/Node"}, "maxItems": 2},
+            },
+            "required": ["label", "kids"],
+        }
+    },
+    "$ref": "#/$defs/Node",
+}
+
+
+def test_a_recursive_schema_through_defs_generates_valid_json(engine):
+    schema = check_json_schema(DEFS_TREE, "responseJsonSchema")
+    finished = 0
+    for seed in range(4):
+        fmt = ResponseFormat("json", schema)
+        text, done = run(engine, request("A tree", max_tokens=200, seed=seed, response_format=fmt))
+        if done.finish_reason.value == "STOP":
+            jsonschema.validate(json.loads(text), schema)
+            finished += 1
+    assert finished  # the closing pressure ends most trees within the budget
+
+
+def test_the_second_request_with_a_schema_costs_no_compilation(engine):
+    compiler = engine._grammar_compiler()
+    fmt = ResponseFormat("json", check_json_schema({"type": "string", "enum": [f"w{i}" for i in range(1200)]}, "s"))
+    before = compiler.compiles
+    run(engine, request("Pick", max_tokens=6, response_format=fmt))
+    first = compiler.compile_seconds
+    assert compiler.compiles == before + 1
+    run(engine, request("Pick again", max_tokens=6, seed=4, response_format=fmt))
+    assert compiler.compiles == before + 1 and compiler.compile_seconds == first
+    # The same schema from a fresh request object (as the API builds one per request) hits the same entry.
+    again = ResponseFormat("json", json.loads(json.dumps(fmt.json_schema)))
+    import time
+
+    started = time.perf_counter()
+    compiler.for_response(again)
+    assert compiler.compiles == before + 1 and time.perf_counter() - started < 0.05
+
+
+@pytest.mark.parametrize("mode", [FunctionCallingMode.ANY, FunctionCallingMode.VALIDATED])
+def test_forced_call_grammars_are_cached_and_converted_only_once(engine, mode, monkeypatch):
+    from genserve.constrain import grammar
+
+    params = {"type": "object", "properties": {"q": {"type": "string", "maxLength": 5}}, "required": ["q"]}
+    tools = ToolSpec((FunctionDeclaration("lookup", "", params),), mode)
+    run(engine, request("Call it", max_tokens=30, tools=tools))
+    conversions = []
+    original = grammar.json_ebnf
+    monkeypatch.setattr(grammar, "json_ebnf", lambda schema: conversions.append(schema) or original(schema))
+    compiler = engine._grammar_compiler()
+    before = compiler.compiles
+    run(engine, request("Call it again", max_tokens=30, seed=2, tools=tools))
+    assert compiler.compiles == before and conversions == []
+
+
+def test_a_costly_schema_is_refused_before_it_is_compiled(demo_dir):
+    from transformers import AutoTokenizer
+
+    from genserve.constrain.grammar import GrammarCompiler
+    from genserve.errors import InvalidArgument
+
+    tokenizer = AutoTokenizer.from_pretrained(demo_dir / "chat")
+    # The demo vocabulary is 74x smaller than a real one; a budget 74x smaller stands in for the real model.
+    compiler = GrammarCompiler(tokenizer, len(tokenizer), budget_ms=700 * len(tokenizer) / 151_936)
+    costly = {"type": "object", "properties": {"title": {"type": "string", "maxLength": 100}}}
+    with pytest.raises(InvalidArgument) as info:
+        compiler.for_response(ResponseFormat("json", costly))
+    assert info.value.message.startswith("generationConfig: the response schema is too costly to enforce")
+    assert "properties.title.maxLength" in info.value.message
+    enum = ResponseFormat("enum", enum_values=tuple("v" * 90 + str(i) for i in range(1500)))
+    with pytest.raises(InvalidArgument, match="text/x.enum values is too costly"):
+        compiler.for_response(enum)
+    params = {"type": "object", "properties": {f"o{i}": {"type": "integer"} for i in range(60)}}
+    with pytest.raises(InvalidArgument) as info:
+        compiler.for_tool_calls([FunctionDeclaration("f", "", params)], "<tool_call>", "</tool_call>")
+    assert info.value.message.startswith("tools: the schema of the forced function calls is too costly")
+    assert "functionDeclarations[f].parameters.properties" in info.value.message
+    assert compiler.compiles == 0
+    compiler.for_response(ResponseFormat("json", {"type": "string", "maxLength": 8}))
+    assert compiler.compiles == 1
+
+
+def test_the_grammar_cache_is_bounded_in_bytes(demo_dir):
+    from transformers import AutoTokenizer
+
+    from genserve.constrain.grammar import GrammarCompiler
+
+    tokenizer = AutoTokenizer.from_pretrained(demo_dir / "chat")
+    formats = [ResponseFormat("json", {"type": "string", "enum": [f"{n}-{i}" * 20 for i in range(200)]}) for n in "abc"]
+    size = GrammarCompiler(tokenizer, len(tokenizer)).for_response(formats[0]).memory_size_bytes
+    compiler = GrammarCompiler(tokenizer, len(tokenizer), cache_bytes=int(size * 2.5))
+    for fmt in formats:
+        compiler.for_response(fmt)
+    assert 0 < compiler.cache_bytes <= size * 2.5 and len(compiler._cache) == 2
+    compiler.for_response(formats[-1])  # the newest is kept, the oldest went
+    assert compiler.compiles == 3
+    compiler.for_response(formats[0])
+    assert compiler.compiles == 4
+
+
+def test_the_sampler_never_fails_a_batch_for_one_row_with_no_allowed_token():
+    import torch
+
+    from genserve.engines.sampling import dead_rows, sample
+
+    logits = torch.randn(3, 50)
+    logits[1] = float("-inf")
+    logits[2, :] = float("nan")
+    logits[2, 7] = 3.0  # NaN elsewhere counts as -inf: only token 7 is left
+    args = (torch.tensor([1.0, 1.0, 1.0]), torch.tensor([0, 0, 0]), torch.tensor([1.0, 1.0, 1.0]))
+    tokens = sample(logits, *args, generator=torch.Generator().manual_seed(0))
+    assert tokens.shape == (3,) and int(tokens[2]) == 7
+    logits[0, 3] = float("inf")  # a certain token stays certain, at any temperature
+    tokens = sample(logits, torch.tensor([0.01, 1.0, 2.0]), *args[1:], generator=torch.Generator().manual_seed(0))
+    assert int(tokens[0]) == 3
+    assert dead_rows(logits).tolist() == [False, True, False]
+    assert dead_rows(torch.full((1, 5), float("nan"))).tolist() == [True]
+
+
+def test_a_row_with_no_allowed_token_ends_the_request_with_its_own_error():
+    import torch
+
+    from genserve.engines.hf_transformers import _Sampler
+    from genserve.errors import Internal, InvalidArgument
+
+    sampler = _Sampler(
+        SamplingParams(temperature=1.0, top_p=None, top_k=None, max_output_tokens=5), torch.device("cpu")
+    )
+    scores = torch.zeros(2, 10)
+    scores[1] = float("-inf")
+    with pytest.raises(InvalidArgument, match="left no allowed next token"):
+        sampler(torch.zeros(2, 1, dtype=torch.long), scores)
+    with pytest.raises(Internal, match="invalid scores"):
+        sampler(torch.zeros(1, 1, dtype=torch.long), torch.full((1, 10), float("nan")))
+    assert sampler(torch.zeros(1, 1, dtype=torch.long), torch.zeros(1, 10)).isfinite().sum() == 1

@@ -374,3 +374,255 @@ def test_upper_case_type_names_in_a_json_schema_are_read_as_json_schema_names():
         "score": "integer",
         "type": "string",
     }
+
+
+# -- limits: depth, $ref loops, dangling refs, size and compile cost (issue 14) -----------------------------------
+
+from genserve.constrain.cost import BUDGET_MS, REFERENCE_VOCAB, check_cost, estimate_schema  # noqa: E402
+from genserve.constrain.limits import MAX_DEPTH, MAX_ENUM_VALUES, MAX_NODES, MAX_PROPERTIES, MAX_TEXT  # noqa: E402
+
+
+def _nested(levels: int, kind: str = "items", leaf: dict | None = None) -> dict:
+    schema = leaf or {"type": "integer"}
+    for _ in range(levels):
+        if kind == "items":
+            schema = {"type": "array", "items": schema}
+        elif kind == "properties":
+            schema = {"type": "object", "properties": {"a": schema}}
+        else:
+            schema = {"anyOf": [schema, {"type": "null"}]}
+    return schema
+
+
+def _openapi_nested(levels: int) -> dict:
+    schema = {"type": "INTEGER"}
+    for _ in range(levels):
+        schema = {"type": "ARRAY", "items": schema}
+    return schema
+
+
+def _check_tools(schema: dict, where: str) -> None:
+    """How convert/tools.py checks a declaration's parametersJsonSchema."""
+    check_json_schema(schema, where)
+
+
+@pytest.mark.parametrize(
+    ("convert", "schema", "where"),
+    [
+        (check_json_schema, _nested(200), RJS),
+        (check_json_schema, _nested(MAX_DEPTH), RJS),
+        (check_json_schema, _nested(100, "properties"), RJS),
+        (check_json_schema, _nested(100, "anyOf"), RJS),
+        (openapi_to_json_schema, _openapi_nested(200), RS),
+        (enum_values, {"type": "STRING", "enum": ["a"], "description": _nested(200)}, RS),
+        (_check_tools, _nested(200), "tools[0].functionDeclarations[0].parametersJsonSchema"),
+    ],
+)
+def test_schemas_nested_too_deep_are_refused_before_any_recursion(convert, schema, where):
+    with pytest.raises(InvalidArgument) as info:
+        convert(schema, where)
+    assert info.value.message.startswith(f"{where}: the schema is too large to enforce")
+    assert f"nested deeper than {MAX_DEPTH} levels" in info.value.message
+
+
+@pytest.mark.parametrize("kind", ["items", "properties", "anyOf"])
+def test_the_deepest_accepted_schemas_leave_most_of_the_recursion_limit_free(kind):
+    # Every chain shape at the documented bound converts with 450 frames to spare for the caller's stack.
+    per_level = 1 if kind == "items" else 2
+    schema = _nested((MAX_DEPTH - 1) // per_level, kind)
+    import inspect
+    import sys
+
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(len(inspect.stack()) + 450)
+    try:
+        check_json_schema(schema, RJS)
+        if kind == "items":
+            openapi_to_json_schema(_openapi_nested(MAX_DEPTH - 1), RS)
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        {"$ref": "#"},
+        {"$defs": {"A": {"$ref": "#/$defs/B"}, "B": {"$ref": "#/$defs/A"}}, "$ref": "#/$defs/A"},
+        {"allOf": [{"$ref": "#"}]},
+        {"type": "object", "properties": {"self": {"$ref": "#"}}, "required": ["self"]},
+        {
+            "$defs": {"N": {"type": "object", "properties": {"n": {"$ref": "#/$defs/N"}}, "required": ["n"]}},
+            "$ref": "#/$defs/N",
+        },
+        {"type": "array", "items": {"$ref": "#"}, "minItems": 1},
+        {"type": "object", "properties": {"a": {"$ref": "#"}}, "minProperties": 1},
+        {"type": "object", "additionalProperties": {"$ref": "#"}, "minProperties": 1},
+    ],
+)
+def test_ref_loops_with_no_finite_value_are_refused(schema):
+    with pytest.raises(InvalidArgument) as info:
+        check_json_schema(schema, RJS)
+    assert info.value.message.startswith(f"{RJS}: no finite JSON value matches this schema")
+
+
+TREE = {
+    "$defs": {
+        "Node": {
+            "type": "object",
+            "properties": {
+                "name": {"type": "string"},
+                "children": {"type": "array", "items": {"$ref": "#/$defs/Node"}},
+            },
+            "required": ["name", "children"],
+        }
+    },
+    "$ref": "#/$defs/Node",
+}
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        TREE,
+        {"type": "object", "properties": {"v": {"type": "integer"}, "next": {"$ref": "#"}}, "required": ["v"]},
+        {"type": "object", "properties": {"next": {"anyOf": [{"$ref": "#"}, {"type": "null"}]}}, "required": ["next"]},
+        {"type": ["object", "null"], "properties": {"a": {"$ref": "#"}}, "required": ["a"]},
+        {"type": "object", "properties": {"a": {"$ref": "#"}, "b": {"type": "string"}}, "minProperties": 1},
+        {"type": "string", "$defs": {"Unused": {"$ref": "#/$defs/Unused"}}},  # never reached from the root
+    ],
+)
+def test_recursive_schemas_that_can_end_are_accepted(schema):
+    assert check_json_schema(schema, RJS)
+
+
+@pytest.mark.parametrize(
+    ("schema", "message"),
+    [
+        ({"$ref": "#/$defs/Missing"}, f"{RJS}.$ref: '#/$defs/Missing' does not point to anything"),
+        ({"type": "array", "items": {"$ref": "#/items/x"}}, f"{RJS}.items.$ref: '#/items/x' does not point"),
+        (
+            {"$defs": {"A": {"type": "string"}}, "type": "object", "properties": {"a": {"$ref": "#/$defs/A/type"}}},
+            f"{RJS}.properties.a.$ref: '#/$defs/A/type' does not point to a schema",
+        ),
+        (
+            {"type": "object", "properties": {"a": {"$ref": "#/properties"}}},
+            f"{RJS}.properties.a.$ref: '#/properties' does not point to a schema",
+        ),
+        ({"$ref": "https://example.com/s.json"}, f"{RJS}.$ref: only references inside this schema"),
+    ],
+)
+def test_dangling_and_non_schema_refs_are_refused(schema, message):
+    with pytest.raises(InvalidArgument) as info:
+        check_json_schema(schema, RJS)
+    assert info.value.message.startswith(message), info.value.message
+
+
+@pytest.mark.parametrize("pattern", ["^(ab|cd){1,10000}$", "^(a{1,100}b){1,100}$", "^x{2001}$"])
+def test_patterns_that_expand_too_far_are_refused(pattern):
+    with pytest.raises(InvalidArgument) as info:
+        check_json_schema({"type": "string", "pattern": pattern}, RJS)
+    assert info.value.message.startswith(f"{RJS}: the schema is too large to enforce: a pattern expands to")
+    assert "more than 2000" in info.value.message
+    assert check_json_schema({"type": "string", "pattern": "^(ab|cd){1,500}$"}, RJS)
+
+
+def test_patterns_nested_too_deep_are_refused_before_the_regex_parser_recurses():
+    pattern = "(" * 500 + "a" + ")" * 500
+    with pytest.raises(InvalidArgument) as info:
+        check_json_schema({"type": "string", "pattern": pattern}, RJS)
+    assert info.value.message.startswith(f"{RJS}: the schema is too large to enforce: a pattern nests groups deeper")
+    assert check_json_schema({"type": "string", "pattern": r"^(\((a)\)|[(])+$"}, RJS)
+
+
+@pytest.mark.parametrize(
+    ("convert", "schema", "where", "message"),
+    [
+        (
+            check_json_schema,
+            {"type": "string", "enum": [str(i) for i in range(100_000)]},
+            RJS,
+            f"100000 enum values, more than {MAX_ENUM_VALUES}",
+        ),
+        (
+            openapi_to_json_schema,
+            {"type": "OBJECT", "properties": {f"p{i}": {"type": "STRING"} for i in range(10_000)}},
+            RS,
+            f"10000 properties, more than {MAX_PROPERTIES}",
+        ),
+        (
+            check_json_schema,
+            {"anyOf": [{"type": "integer", "minimum": i} for i in range(MAX_NODES)]},
+            RJS,
+            f"more than {MAX_NODES}",
+        ),
+        (check_json_schema, {"type": "string", "description": "x" * (MAX_TEXT + 1)}, RJS, f"more than {MAX_TEXT}"),
+        (enum_values, {"type": "STRING", "enum": [str(i) for i in range(5000)]}, RS, "5000 enum values"),
+    ],
+)
+def test_schemas_over_the_size_limits_are_refused_naming_the_field_and_the_limit(convert, schema, where, message):
+    with pytest.raises(InvalidArgument) as info:
+        convert(schema, where)
+    assert info.value.message.startswith(f"{where}: the schema is too large to enforce")
+    assert message in info.value.message
+
+
+def _obj(n: int, required: range = range(0)) -> dict:
+    props = {f"p{i}": {"type": "integer"} for i in range(n)}
+    return {"type": "object", "properties": props, "required": [f"p{i}" for i in required]}
+
+
+def _priced(schema: dict) -> float:
+    return estimate_schema(schema).total_ms
+
+
+@pytest.mark.parametrize(
+    ("schema", "path"),
+    [
+        (
+            {"type": "object", "properties": {"t": {"type": "string", "maxLength": 100}}},
+            "a string length bound of 100 at properties.t.maxLength",
+        ),
+        ({"type": "string", "minLength": 64}, "a string length bound of 64 at minLength"),
+        (_obj(100), "100 optional properties in a row at properties"),
+        ({"type": "string", "pattern": "^.{1,200}$"}, "a pattern at pattern"),
+        ({"anyOf": [{"type": "number", "minimum": i, "maximum": i + 9.5} for i in range(100)]}, "100 number ranges"),
+    ],
+)
+def test_costly_schemas_are_refused_for_a_real_vocabulary_naming_the_costliest_part(schema, path):
+    checked = check_json_schema(schema, RJS)  # within the size limits: the cost depends on the model
+    if "enum" not in checked:  # literal text costs the same on any vocabulary; the rest is cheap on the demo's
+        check_cost(estimate_schema(checked), "generationConfig", 2054, "the response schema")
+    with pytest.raises(InvalidArgument) as info:
+        check_cost(estimate_schema(checked), "generationConfig", REFERENCE_VOCAB, "the response schema")
+    message = info.value.message
+    assert message.startswith("generationConfig: the response schema is too costly to enforce for this model")
+    assert f"limit of {BUDGET_MS / 1000:.1f} s" in message and path in message, message
+
+
+@pytest.mark.parametrize(
+    "schema",
+    [
+        Person.model_json_schema(),
+        Owner.model_json_schema(),
+        {"type": "string", "maxLength": 12},
+        _obj(30),
+        _obj(200, range(0, 200, 2)),  # optional properties that do not follow each other
+        _obj(800, range(800)),
+        {"type": "string", "pattern": r"^\d{3}-\d{3}-\d{4}$"},
+        {"type": "string", "enum": [f"value-{i}" for i in range(MAX_ENUM_VALUES)]},
+        TREE,
+    ],
+)
+def test_ordinary_and_large_but_cheap_schemas_fit_the_budget_of_a_real_vocabulary(schema):
+    check_cost(estimate_schema(check_json_schema(schema, RJS)), "generationConfig", REFERENCE_VOCAB)
+
+
+def test_optional_properties_cost_by_how_many_follow_each_other():
+    # xgrammar writes a rule per suffix of a run of optional properties: 35 in a row cost 0.2-0.4 s on a
+    # 151,936-id vocabulary, 100 in a row 3.4-8 s, 200 alternating with required ones 0.1-0.2 s.
+    def runs(schema: dict) -> float:
+        return estimate_schema(schema).kinds["runs of optional properties"].ms
+
+    assert runs(_obj(100)) == pytest.approx(4 * runs(_obj(50))) == pytest.approx(16 * runs(_obj(25)))
+    assert _priced(_obj(200, range(0, 200, 2))) < _priced(_obj(50))
+    assert _priced(_obj(84)) <= BUDGET_MS < _priced(_obj(85))

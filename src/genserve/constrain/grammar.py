@@ -1,8 +1,9 @@
 """Grammars for constrained decoding, compiled by xgrammar, and the logits processor that enforces them.
 
 One `GrammarCompiler` per loaded model: it knows the model's vocabulary and keeps the most recently used compiled
-grammars. A compiled grammar is immutable and shared; every `generate()` call gets a fresh processor with one
-matcher per candidate.
+grammars (bounded in number and in bytes). A schema is priced before it is compiled (constrain/cost.py) and
+refused when it would take too long for this vocabulary; one sent again costs neither. A compiled grammar is
+immutable and shared; every `generate()` call gets a fresh processor with one matcher per candidate.
 
 xgrammar is optional (its wheel pulls in triton, which CPU hosts do not need): scripts/test and scripts/serve
 install it with --no-deps, and this module is imported only when a request asks for constrained output."""
@@ -14,6 +15,7 @@ import importlib.util
 import json
 import re
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import Future
@@ -24,6 +26,7 @@ import xgrammar as xgr
 from transformers import LogitsProcessor
 from xgrammar import structural_tag as st
 
+from genserve.constrain.cost import BUDGET_MS, Estimate, check_cost, estimate_literals, estimate_schema
 from genserve.core.types import FunctionDeclaration, ResponseFormat
 from genserve.errors import InvalidArgument
 
@@ -32,6 +35,10 @@ from genserve.errors import InvalidArgument
 ANY_JSON: dict[str, Any] = {"type": ["object", "array"]}
 # The arguments of a function declared without parameters.
 NO_ARGUMENTS: dict[str, Any] = {"type": "object", "properties": {}}
+# Compiled grammars kept per model. Measured sizes: 0.1-5 MB for ordinary schemas, 20-45 MB for the largest the
+# cost budget accepts (long enums, many number ranges), so the byte bound is what holds with hostile traffic.
+CACHE_ENTRIES = 256
+CACHE_BYTES = 256 * 2**20
 
 
 class GrammarCompiler:
@@ -47,15 +54,22 @@ class GrammarCompiler:
         vocab_size: int,
         *,
         stop_token_ids: Sequence[int] | None = None,
-        cache_size: int = 256,
+        cache_size: int = CACHE_ENTRIES,
+        cache_bytes: int = CACHE_BYTES,
+        budget_ms: float = BUDGET_MS,
     ) -> None:
         self.vocab_size = vocab_size
+        self.budget_ms = budget_ms  # estimated compile time allowed per grammar (constrain/cost.py)
         self.tokenizer_info = _tokenizer_info(tokenizer, vocab_size, stop_token_ids)
-        # xgrammar's own cache is off: ours bounds the number of grammars and dedupes concurrent compiles.
+        # xgrammar's own cache is off: ours is bounded in entries and bytes and dedupes concurrent compiles.
         self._compiler = xgr.GrammarCompiler(self.tokenizer_info, cache_enabled=False)
         self._cache: OrderedDict[str, Future[xgr.CompiledGrammar]] = OrderedDict()
+        self._sizes: dict[str, int] = {}  # bytes of each compiled grammar in the cache
         self._cache_size = cache_size
+        self._cache_bytes = cache_bytes
         self._lock = threading.Lock()
+        self.compiles = 0  # grammars compiled so far (cache misses that got as far as xgrammar)
+        self.compile_seconds = 0.0  # time spent compiling them
 
     # -- what can be compiled ---------------------------------------------------------------------------------
 
@@ -66,14 +80,21 @@ class GrammarCompiler:
             if not fmt.enum_values:
                 raise InvalidArgument("generationConfig.responseSchema.enum: text/x.enum needs at least one value")
             values = list(fmt.enum_values)
-            tag = st.StructuralTag(format=st.OrFormat(elements=[st.ConstStringFormat(value=v) for v in values]))
-            return self._cached(["enum", values], lambda: self._compiler.compile_structural_tag(tag))
+
+            def enum_grammar() -> xgr.CompiledGrammar:
+                self._check_cost(estimate_literals(values, "enum"), "generationConfig", "the text/x.enum values")
+                tag = st.StructuralTag(format=st.OrFormat(elements=[st.ConstStringFormat(value=v) for v in values]))
+                return self._compiler.compile_structural_tag(tag)
+
+            return self._cached(["enum", values], enum_grammar)
         schema = fmt.json_schema if fmt.json_schema is not None else ANY_JSON
-        return self._cached(
-            ["json", schema],
-            lambda: self._compiler.compile_grammar(json_ebnf(schema)),
-            where="generationConfig.responseSchema",
-        )
+
+        def json_grammar() -> xgr.CompiledGrammar:
+            # responseSchema or responseJsonSchema (both arrive as JSON Schema): the path inside it is named.
+            self._check_cost(estimate_schema(schema), "generationConfig", "the response schema")
+            return self._compiler.compile_grammar(json_ebnf(schema))
+
+        return self._cached(["json", schema], json_grammar, where="generationConfig.responseSchema")
 
     def for_tool_calls(
         self,
@@ -86,24 +107,30 @@ class GrammarCompiler:
         """The whole reply is one call (or several separated by a newline when `parallel`), each
         `{open_tag}\\n{"name": "<declared name>", "arguments": <JSON matching that function's parameters>}\\n
         {close_tag}` and nothing else (function calling mode ANY)."""
-        tags = self._call_tags(declarations, open_tag, close_tag)
-        tag = st.StructuralTag(
-            format=st.TagsWithSeparatorFormat(
+
+        def calls_grammar() -> xgr.CompiledGrammar:
+            tags = self._call_tags(declarations, open_tag, close_tag)
+            separated = st.TagsWithSeparatorFormat(
                 tags=tags, separator="\n", at_least_one=True, stop_after_first=not parallel
             )
-        )
+            return self._compiler.compile_structural_tag(st.StructuralTag(format=separated))
+
         key = ["calls", _declarations_key(declarations), open_tag, close_tag, parallel]
-        return self._cached(key, lambda: self._compiler.compile_structural_tag(tag), where="tools")
+        return self._cached(key, calls_grammar, where="tools")
 
     def for_validated_tool_calls(
         self, declarations: Sequence[FunctionDeclaration], open_tag: str, close_tag: str
     ) -> xgr.CompiledGrammar:
         """Free text, but once the model writes `open_tag` it must complete a valid call as in `for_tool_calls`
         (function calling mode VALIDATED). Text may follow a call, and further calls may follow."""
-        tags = self._call_tags(declarations, open_tag, close_tag)
-        tag = st.StructuralTag(format=st.TriggeredTagsFormat(triggers=[open_tag], tags=tags))
+
+        def validated_grammar() -> xgr.CompiledGrammar:
+            tags = self._call_tags(declarations, open_tag, close_tag)
+            triggered = st.TriggeredTagsFormat(triggers=[open_tag], tags=tags)
+            return self._compiler.compile_structural_tag(st.StructuralTag(format=triggered))
+
         key = ["validated", _declarations_key(declarations), open_tag, close_tag]
-        return self._cached(key, lambda: self._compiler.compile_structural_tag(tag), where="tools")
+        return self._cached(key, validated_grammar, where="tools")
 
     def logits_processor(self, compiled: xgr.CompiledGrammar, batch_size: int) -> GrammarLogitsProcessor:
         """A fresh processor for one generate() call with `batch_size` rows (candidates)."""
@@ -112,8 +139,14 @@ class GrammarCompiler:
     # -- helpers ----------------------------------------------------------------------------------------------
 
     def _call_tags(self, declarations: Sequence[FunctionDeclaration], open_tag: str, close_tag: str) -> list[Any]:
+        """One tag per declaration; run only on a cache miss (each converts a schema to EBNF)."""
         if not declarations:
             raise InvalidArgument("tools: forced function calling needs at least one callable function declaration")
+        # One grammar holds every declaration: the budget is for all of them together.
+        estimate = estimate_literals([d.name for d in declarations], "functionDeclarations")
+        for decl in declarations:
+            estimate_schema(decl.parameters or NO_ARGUMENTS, estimate, f"functionDeclarations[{decl.name}].parameters")
+        self._check_cost(estimate, "tools", "the schema of the forced function calls")
         tags = []
         for decl in declarations:
             where = f"tools.functionDeclarations[{decl.name}].parameters"
@@ -133,22 +166,26 @@ class GrammarCompiler:
             )
         return tags
 
+    def _check_cost(self, estimate: Estimate, where: str, subject: str) -> None:
+        check_cost(estimate, where, self.vocab_size, subject, self.budget_ms)
+
     def _cached(self, key: Any, compile: Any, where: str = "generationConfig") -> xgr.CompiledGrammar:
         """The compiled grammar for `key`, compiling it once even when several threads ask at the same time."""
-        # Property order matters (xgrammar writes properties in dict order), so the key keeps it: no sort_keys.
+        # Property order matters (xgrammar writes properties in dict order), so the key keeps the schema's own
+        # order rather than sort_keys: a client sends the same schema the same way every time.
         text = _dumps(key)
         with self._lock:
             future = self._cache.get(text)
             owner = future is None
             if owner:
                 future = self._cache[text] = Future()
-                while len(self._cache) > self._cache_size:
-                    self._cache.popitem(last=False)
+                self._evict()
             else:
                 self._cache.move_to_end(text)
         if owner:
+            started = time.perf_counter()
             try:
-                future.set_result(compile())
+                compiled = compile()
             except Exception as exc:
                 with self._lock:
                     if self._cache.get(text) is future:
@@ -156,7 +193,30 @@ class GrammarCompiler:
                 if isinstance(exc, RuntimeError):  # xgrammar reports a schema it cannot compile this way
                     exc = InvalidArgument(f"{where}: the schema cannot be enforced: {_reason(exc)}")
                 future.set_exception(exc)
+            else:
+                with self._lock:
+                    self.compiles += 1
+                    self.compile_seconds += time.perf_counter() - started
+                    if self._cache.get(text) is future:
+                        self._sizes[text] = compiled.memory_size_bytes
+                        self._evict()
+                future.set_result(compiled)
         return future.result()
+
+    def _evict(self) -> None:
+        """Drops the least recently used grammars while the cache holds too many or too many bytes (the lock is
+        held). A grammar still compiling has no size yet; whoever waits on it keeps it."""
+        while len(self._cache) > self._cache_size or (
+            len(self._cache) > 1 and sum(self._sizes.values()) > self._cache_bytes
+        ):
+            oldest, _ = self._cache.popitem(last=False)
+            self._sizes.pop(oldest, None)
+
+    @property
+    def cache_bytes(self) -> int:
+        """Bytes of the compiled grammars the cache holds."""
+        with self._lock:
+            return sum(self._sizes.values())
 
 
 class GrammarLogitsProcessor(LogitsProcessor):

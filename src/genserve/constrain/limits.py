@@ -1,18 +1,20 @@
-"""What a schema may cost before the grammar compiler sees it, and whether it admits any finite value at all.
+"""What a schema may hold before anything walks it recursively, and whether it admits any finite value at all.
 
-Measured on 2 cores (xgrammar 0.2.8, the demo's 2,054-token vocabulary; `benchmarks/structured_output.py` has the
-per-token side): compiling an enum of 1,000 values takes 0.01 s, 5,000 0.06 s, 20,000 0.8 s and 100,000 7.5 s; an
-object of 500 properties 0.02 s, 2,000 0.15 s, 5,000 0.7 s. Compile time grows faster than the schema and with the
-vocabulary (a real model's is 25-75x the demo's), so the budget below keeps the largest accepted schema near
-0.05 s here. Compiled grammars are cached by schema (constrain/grammar.py): a schema sent again costs nothing.
+These counts are checked while a request is converted, on the schema as sent: they bound the work and memory of
+every later step and are independent of the model. What compilation will cost for a model's vocabulary is
+estimated later, just before compiling (constrain/cost.py: on a real 151,936-id vocabulary a 100,000-value enum
+took 7.5 s and a string with maxLength 32 already 1.2 s), and compiled grammars are cached by schema
+(constrain/grammar.py): a schema sent again costs nothing.
 
-Every check is iterative: the request boundary already refuses JSON nested deeper than 100 levels, and the schema
-converters and validators recurse once per level (several frames each)."""
+Every check here is iterative. The converters and validators after it recurse, several frames per level: at
+MAX_DEPTH the deepest chains measured 400 frames (jsonschema's own check_schema is most of it) of the 1,000 Python
+allows, whatever the HTTP boundary lets through."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from genserve.constrain.cost import regex_positions
 from genserve.errors import InvalidArgument
 
 MAX_DEPTH = 48  # objects and lists inside one another, counting the schema's own wrappers (properties, anyOf ...)
@@ -20,6 +22,12 @@ MAX_NODES = 5_000  # objects and lists in all
 MAX_ENUM_VALUES = 2_000  # enum and const values in all
 MAX_PROPERTIES = 1_000  # properties declared in all
 MAX_TEXT = 200_000  # characters of every string in the schema (names, values, patterns, descriptions)
+# Python's regex parser (which jsonschema's own check runs) recurses once per nested group: 500 levels raise
+# RecursionError. Real patterns nest a few.
+MAX_PATTERN_NESTING = 32
+# Character positions a pattern expands to, counting {m,n} as n copies: xgrammar's regex compilation grows faster
+# than that (on the demo's vocabulary (ab|cd){1,500}, 2,000 positions, took 0.09 s; {1,1000} 0.23 s; {1,10000} 28 s).
+MAX_PATTERN_POSITIONS = 2_000
 
 
 def check_budget(schema: Any, where: str) -> None:
@@ -37,6 +45,8 @@ def check_budget(schema: Any, where: str) -> None:
         if depth > MAX_DEPTH:
             _refuse(where, f"it is nested deeper than {MAX_DEPTH} levels", "flatten it or use $defs with $ref")
         if isinstance(node, dict):
+            if isinstance(node.get("pattern"), str):
+                _check_pattern(node["pattern"], where)
             if isinstance(node.get("enum"), list):
                 enum_values += len(node["enum"])
             enum_values += "const" in node
@@ -56,8 +66,38 @@ def check_budget(schema: Any, where: str) -> None:
             _refuse(where, f"it holds {count} {what}, more than {limit}", "split the task or shorten the schema")
 
 
+def _check_pattern(pattern: str, where: str) -> None:
+    if _nesting(pattern) > MAX_PATTERN_NESTING:
+        _refuse(where, f"a pattern nests groups deeper than {MAX_PATTERN_NESTING} levels", "flatten it")
+    positions = regex_positions(pattern, weighted=False)
+    if positions > MAX_PATTERN_POSITIONS:
+        problem = f"a pattern expands to {positions:.0f} character positions, more than {MAX_PATTERN_POSITIONS}"
+        _refuse(where, problem, "use smaller repetition counts ({m,n})")
+
+
 def _refuse(where: str, problem: str, fix: str) -> None:
     raise InvalidArgument(f"{where}: the schema is too large to enforce: {problem}; {fix}")
+
+
+def _nesting(pattern: str) -> int:
+    """How deep the pattern's groups nest (escapes and character classes skipped), without parsing it."""
+    depth = deepest = 0
+    in_class = escaped = False
+    for char in pattern:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char == ")":
+            depth = max(depth - 1, 0)
+    return deepest
 
 
 def check_finite(root: dict[str, Any], where: str) -> None:
@@ -103,7 +143,15 @@ def _finite(node: dict[str, Any], root: dict[str, Any], finite: dict[int, bool])
     properties = properties if isinstance(properties, dict) else {}
     required = [r for r in required if isinstance(r, str)] if isinstance(required, list) else []
     if "object" in may_be and all(ok(properties.get(name, True)) for name in required):
-        return True
+        # minProperties may demand more than the required ones: enough finite others must exist.
+        wanted = node.get("minProperties") if isinstance(node.get("minProperties"), int) else 0
+        missing = wanted - len(set(required))
+        others = [schema for name, schema in properties.items() if name not in required]
+        extra = node.get("additionalProperties", False)
+        patterns = node.get("patternProperties") if isinstance(node.get("patternProperties"), dict) else {}
+        unlimited = (extra is not False and ok(extra)) or any(ok(p) for p in patterns.values())
+        if missing <= 0 or unlimited or sum(ok(p) for p in others) >= missing:
+            return True
     if "array" in may_be:
         needed = node.get("minItems", 0) if isinstance(node.get("minItems"), int) else 0
         prefix = node.get("prefixItems") if isinstance(node.get("prefixItems"), list) else []

@@ -271,7 +271,9 @@ def check_json_schema(schema: Any, where: str) -> dict[str, Any]:
         Draft202012Validator.check_schema(schema)
     except SchemaError as exc:
         raise InvalidArgument(f"{_path(where, exc.absolute_path)}: not a valid JSON Schema: {exc.message}") from None
-    checked = _Checker(schema, where).walk(schema, where)
+    checker = _Checker(schema, where)
+    checked = checker.walk(schema, where)
+    checker.check_ref_targets()
     check_finite(checked, where)
     return checked
 
@@ -303,12 +305,15 @@ def _path(where: str, parts: Any) -> str:
 class _Checker:
     def __init__(self, root: dict[str, Any], where: str) -> None:
         self.root, self.where = root, where
+        self.walked: set[int] = set()  # ids of the schema objects checked below
+        self.refs: list[tuple[str, str]] = []  # (where, $ref) of every reference
 
     def walk(self, schema: Any, where: str) -> Any:
         if isinstance(schema, bool):
             if not schema:
                 raise InvalidArgument(f"{where}: the schema false matches nothing; remove it")
             return {}
+        self.walked.add(id(schema))
         out = dict(schema)
         for key in schema:
             if key in _UNENFORCED:
@@ -316,6 +321,7 @@ class _Checker:
         constraints = sorted(k for k in schema if k in _CONSTRAINTS)
         if "$ref" in schema:
             self._check_ref(schema["$ref"], f"{where}.$ref")
+            self.refs.append((f"{where}.$ref", schema["$ref"]))
             if others := [k for k in constraints if k != "$ref"]:
                 raise InvalidArgument(
                     f"{where}: {', '.join(others)} next to $ref would be ignored; move them into the referenced schema"
@@ -358,6 +364,17 @@ class _Checker:
             raise InvalidArgument(f"{where}: escaped reference {ref!r} is not supported; rename the definition")
         if ref_target(self.root, ref) is None:
             raise InvalidArgument(f"{where}: {ref!r} does not point to anything in this schema")
+
+    def check_ref_targets(self) -> None:
+        """After the walk: every $ref must point to a schema this checker has seen (one under $defs,
+        properties, items ...), not into a keyword's value (`#/required`, `#/$defs/A/type`), which would
+        reach the grammar compiler unchecked or not be a schema at all."""
+        for where, ref in self.refs:
+            target = ref_target(self.root, ref)
+            if target is not True and id(target) not in self.walked:
+                raise InvalidArgument(
+                    f"{where}: {ref!r} does not point to a schema; point it to one, e.g. #/$defs/Name"
+                )
 
     def _check_values(self, schema: dict[str, Any], where: str) -> None:
         if "enum" in schema and not schema["enum"]:

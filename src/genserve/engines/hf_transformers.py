@@ -38,12 +38,12 @@ from genserve.core.types import (
 )
 from genserve.engines.chat_template import chat_messages, template_tools
 from genserve.engines.continuous import ContinuousBatcher, ModelTurns, batchable
-from genserve.engines.sampling import sample
+from genserve.engines.sampling import dead_rows, sample
 from genserve.engines.text_decoding import CandidateText
 from genserve.engines.token_chars import max_token_chars
 from genserve.engines.torch_options import load_options
 from genserve.engines.worker import FreshThreadExecutor, stream_job
-from genserve.errors import InvalidArgument, Unavailable
+from genserve.errors import Internal, InvalidArgument, Unavailable
 
 log = logging.getLogger(__name__)
 
@@ -425,6 +425,14 @@ class _Sampler(LogitsProcessor):
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
         rows = scores.shape[0]
+        dead = dead_rows(scores)
+        if dead.any():  # this request alone ends, with its own error, instead of torch's "inf/nan" message
+            if torch.isnan(scores[dead]).any():
+                raise Internal("Generation failed: the model produced invalid scores (NaN) for the next token.")
+            raise InvalidArgument(
+                "Generation stopped: the request's constraints (response schema, forced function call, thinking "
+                "budget) left no allowed next token. Simplify the schema or the tool declarations."
+            )
         tokens = sample(
             scores,
             torch.full((rows,), self.temperature),
