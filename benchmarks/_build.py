@@ -117,7 +117,7 @@ def build_qwen05b(target: Path, log=print) -> None:
     import torch
     from transformers import Qwen2Config, Qwen2ForCausalLM
 
-    from genserve.demo import CHAT_TEMPLATE
+    from genserve.demo.text import CHAT_TEMPLATE
 
     t0 = time.perf_counter()
     tokenizer = build_synthetic_tokenizer()
@@ -161,7 +161,7 @@ def build_quick(target: Path, scratch: Path, log=print) -> None:
     """genserve's demo chat model, copied, with the benchmark's sampling in its generation config."""
     from transformers import AutoTokenizer
 
-    from genserve.demo import CHAT_DIR, write_demo_models
+    from genserve.demo.checkpoints import CHAT_DIR, write_demo_models
 
     demo = write_demo_models(scratch)
     shutil.copytree(demo / CHAT_DIR, target)
@@ -205,7 +205,7 @@ def ensure_models(cache: Path, quick: bool, log=print) -> dict:
             ggufs[dtype] = out
             continue
         try:
-            from genserve.gguf_builder import write_gguf
+            from genserve.demo.gguf import write_gguf
         except ImportError as exc:
             ggufs[dtype] = f"genserve.gguf_builder not importable ({exc})"
             continue

@@ -49,7 +49,7 @@ def build_pipeline(target: Path, scale: str) -> None:
     from diffusers import AutoencoderKL, EulerDiscreteScheduler, StableDiffusionPipeline, UNet2DConditionModel
     from transformers import CLIPTextConfig, CLIPTextModel
 
-    from genserve.demo_image import CLIP_MAX_TOKENS, build_clip_tokenizer
+    from genserve.demo.image import CLIP_MAX_TOKENS, build_clip_tokenizer
 
     shapes = SCALES[scale]
     hidden, layers, heads, ffn = shapes["text"]
@@ -223,7 +223,8 @@ def overhead_probe(image: Any, sizes: list[int], data_dir: Path, repeats: int = 
     """genserve's per-image work after the pipeline, timed alone in this process (median seconds), per image size."""
     from PIL import Image
 
-    from genserve.core.image_generation import provenance_factory
+    from genserve.composition import build_provenance
+    from genserve.settings import Settings
 
     def timed(fn: Any) -> float:
         times = []
@@ -238,7 +239,7 @@ def overhead_probe(image: Any, sizes: list[int], data_dir: Path, repeats: int = 
         picture.save(buffer, format="PNG")
         return buffer.getvalue()
 
-    stamper = provenance_factory(data_dir / "provenance", None, None)()
+    stamper = build_provenance(Settings(data_dir=data_dir))()
     stamper.stamp_image(image, mime="image/png", model=MODEL)  # the first call creates the local certificate
     results = {}
     for size in sizes:

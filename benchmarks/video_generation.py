@@ -60,7 +60,7 @@ def log(msg: str) -> None:
 def build_pipeline(target: Path, preset: str) -> None:
     """A random LTX-Video pipeline written with `save_pretrained`, so both sides load the same files from disk."""
     if preset == "tiny":
-        from genserve.demo_video import build_ltx_pipeline
+        from genserve.demo.video import build_ltx_pipeline
 
         build_ltx_pipeline(target)
         return
@@ -69,8 +69,8 @@ def build_pipeline(target: Path, preset: str) -> None:
     from diffusers import LTXVideoTransformer3DModel as Transformer
     from transformers import T5Config, T5EncoderModel
 
-    from genserve.demo_image import build_t5_tokenizer
-    from genserve.demo_video import ltx_scheduler
+    from genserve.demo.image import build_t5_tokenizer
+    from genserve.demo.video import ltx_scheduler
 
     shapes = PRESETS[preset]
     t5, tr = shapes["t5"], shapes["transformer"]
@@ -378,10 +378,11 @@ def percentile(values: list[float], q: float) -> float:
 async def overhead_probe(mp4: bytes, scratch: Path, repeats: int = 5) -> dict[str, float]:
     """genserve's work on a finished clip that the direct side does not do, timed alone here (median seconds):
     the C2PA signature of the MP4 and writing it to the blob store (hash, write, fsync, rename)."""
-    from genserve.core.image_generation import provenance_factory
+    from genserve.composition import build_provenance
+    from genserve.settings import Settings
     from genserve.storage.blobs import LocalBlobStore
 
-    stamper = provenance_factory(scratch / "provenance", None, None)()
+    stamper = build_provenance(Settings(data_dir=scratch))()
     stamper.sign(mp4, "video/mp4", model=MODEL)  # the first call creates the local certificate
     store = LocalBlobStore(scratch / "blobs")
 

@@ -24,7 +24,11 @@ import os
 import signal
 import sys
 import threading
-from typing import Any
+
+from genserve.composition import build_files, build_operations, open_engines, open_storage
+from genserve.core.catalog import Catalog
+from genserve.core.files import utcnow
+from genserve.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +41,7 @@ STOP_WAIT_S = 10.0
 class WorkerProcess:
     """Started and supervised by the server's lifespan: restarted if it dies, stopped with the server."""
 
-    def __init__(self, settings: Any, catalog: Any) -> None:
+    def __init__(self, settings: Settings, catalog: Catalog) -> None:
         self._args = (settings, catalog)
         self._process: multiprocessing.process.BaseProcess | None = None
         self._supervisor: asyncio.Task | None = None
@@ -75,24 +79,19 @@ class WorkerProcess:
                 self._spawn()
 
 
-def run(settings: Any, catalog: Any) -> None:
+def run(settings: Settings, catalog: Catalog) -> None:
     """The worker process's main."""
     _die_with_parent()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
     with contextlib.suppress(OSError):
         os.nice(NICENESS)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s [worker]: %(message)s")
     asyncio.run(_serve(settings, catalog))
 
 
-async def _serve(settings: Any, catalog: Any) -> None:
-    from genserve.app import create_files, create_operations
-    from genserve.engines.manager import EngineManager
-    from genserve.storage.database import open_database
-
-    engines = EngineManager(int(settings.model_memory_gib * 1024**3))
-    database = open_database(f"sqlite:///{settings.data_dir / 'genserve.db'}")
-    operations = create_operations(settings, catalog, database, create_files(settings, database), engines)
+async def _serve(settings: Settings, catalog: Catalog) -> None:
+    engines = open_engines(settings)
+    database = open_storage(settings)
+    operations = build_operations(settings, catalog, database, build_files(settings, database), engines, utcnow)
     # The server wakes no scheduler here: new work is found by polling the table, so poll often.
     operations.poll_interval_s = POLL_S
     stopping = asyncio.Event()

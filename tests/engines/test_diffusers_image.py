@@ -15,7 +15,7 @@ import torch
 from PIL import Image
 
 from genserve.core.image_types import ImageRequest, ImageTask
-from genserve.demo_image import (
+from genserve.demo.image import (
     KONTEXT_DIR,
     PIX2PIX_DIR,
     SD_DIR,

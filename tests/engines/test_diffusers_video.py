@@ -15,7 +15,7 @@ import pytest
 from PIL import Image
 
 from genserve.core.video_types import AudioRequest, VideoRequest
-from genserve.demo_video import (
+from genserve.demo.video import (
     AUDIO_DIR,
     LTX_DIR,
     WAN_DIR,

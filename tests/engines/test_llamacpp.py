@@ -34,7 +34,7 @@ def gguf_files(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> dict
             "(see docs/llamacpp.md)",
             pytrace=False,
         )
-    from genserve.gguf_builder import write_gguf
+    from genserve.demo.gguf import write_gguf
 
     out = tmp_path_factory.mktemp("gguf")
     return {dtype: write_gguf(demo_dir / "chat", out / dtype / f"chat-{dtype}.gguf", dtype) for dtype in DTYPES}

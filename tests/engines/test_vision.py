@@ -21,8 +21,8 @@ from genserve.core.types import (
     TextRequest,
     Turn,
 )
-from genserve.demo import build_tokenizer
-from genserve.demo_vlm import build_vlm
+from genserve.demo.text import build_tokenizer
+from genserve.demo.vision import build_vlm
 from genserve.engines.hf_vision import TransformersVisionEngine
 from genserve.engines.registry import engine_class
 from genserve.errors import InvalidArgument

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -43,7 +44,7 @@ def as_api_error(exc: BaseException) -> ApiError:
     return Internal("Internal error encountered.")
 
 
-def validation_message(errors: list[dict[str, Any]]) -> str:
+def validation_message(errors: Sequence[Mapping[str, Any]]) -> str:
     """Name the offending field the way the client spelled it, e.g. generationConfig.temperature."""
     parts = []
     for err in errors[:5]:

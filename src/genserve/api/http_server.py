@@ -45,6 +45,7 @@ class _NotedFlow(FlowControl):
 class SlowClientLimits(HttpToolsProtocol):
     header_timeout_s = 10.0
     body_timeout_s = 30.0
+    flow: _NotedFlow  # set in connection_made
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)

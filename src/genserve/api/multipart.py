@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import AsyncIterator
-from typing import Any, BinaryIO
+from typing import IO, Any
 
 from genserve.api.body import parse_json
 from genserve.errors import InvalidArgument
@@ -16,7 +16,7 @@ _SPOOL_IN_MEMORY = 8 * 1024 * 1024
 _BLOCK = 1024 * 1024
 
 
-async def spool(chunks: AsyncIterator[bytes], limit: int) -> BinaryIO:
+async def spool(chunks: AsyncIterator[bytes], limit: int) -> IO[bytes]:
     body = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)
     size = 0
     async for chunk in chunks:
@@ -37,7 +37,7 @@ def boundary_of(content_type: str) -> bytes:
     raise InvalidArgument("A multipart upload needs a boundary in its Content-Type header.")
 
 
-def split_related(body: BinaryIO, boundary: bytes) -> tuple[dict[str, Any], str | None, int, int]:
+def split_related(body: IO[bytes], boundary: bytes) -> tuple[dict[str, Any], str | None, int, int]:
     """(metadata, media Content-Type, media start offset, media end offset) of a two-part body."""
     head = body.read(64 * 1024)
     delimiter = b"--" + boundary
@@ -65,7 +65,7 @@ def split_related(body: BinaryIO, boundary: bytes) -> tuple[dict[str, Any], str 
     return metadata, mime, start, end
 
 
-def _closing_delimiter(body: BinaryIO, closing: bytes) -> int:
+def _closing_delimiter(body: IO[bytes], closing: bytes) -> int:
     body.seek(0, 2)
     total = body.tell()
     tail_start = max(0, total - len(closing) - 256)
@@ -75,7 +75,7 @@ def _closing_delimiter(body: BinaryIO, closing: bytes) -> int:
     return tail_start + at if at >= 0 else -1
 
 
-async def read_range(body: BinaryIO, start: int, end: int) -> AsyncIterator[bytes]:
+async def read_range(body: IO[bytes], start: int, end: int) -> AsyncIterator[bytes]:
     body.seek(start)
     left = end - start
     while left > 0:

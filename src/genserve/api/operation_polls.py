@@ -41,7 +41,7 @@ class OperationPolls:
             match = _PATH.match(scope["path"])
         headers = Headers(scope=scope) if match else None
         owner = self._owner(headers) if headers is not None else None
-        if owner is None:
+        if match is None or owner is None:
             await self.app(scope, receive, send)
             return
         stamp = self.repository.stamp(owner, match.group(1))

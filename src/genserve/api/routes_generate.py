@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
@@ -51,7 +51,7 @@ async def stream_generate_content(
     entry = text_model(svc, model, "streamGenerateContent")
     chunks = svc.generation.stream_generate_content(entry, to_text_request(body, entry, model), owner_of(request))
 
-    async def wire_chunks() -> AsyncIterator[dict]:
+    async def wire_chunks() -> AsyncGenerator[dict[str, Any], None]:
         try:
             async for chunk in chunks:
                 yield to_response(chunk).wire()

@@ -51,7 +51,7 @@ async def _wire(svc: Services, record: OperationRecord, request: Request) -> dic
     Vertex's inline answer can only carry the videos still stored."""
     version = record.request.get("api_version", "v1beta")
     stored = {file.id: file for file in result_files(svc.files, record)}
-    videos = []
+    videos: list[tuple[str, bytes | None]] = []
     for file_id in (record.result or {}).get("files", []):
         uri = f"https://{public_host(request)}/{version}/files/{file_id}:download?alt=media"
         if not record.request.get("vertex"):

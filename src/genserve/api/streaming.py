@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import Any
 
 from fastapi.responses import StreamingResponse
@@ -22,7 +22,7 @@ def _dumps(obj: dict[str, Any]) -> bytes:
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-async def stream_response(chunks: AsyncIterator[dict[str, Any]], *, sse: bool) -> StreamingResponse:
+async def stream_response(chunks: AsyncGenerator[dict[str, Any], None], *, sse: bool) -> StreamingResponse:
     try:
         first = await anext(chunks)
     except StopAsyncIteration:

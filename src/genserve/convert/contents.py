@@ -59,10 +59,10 @@ def _part(part: Part, where: str, entry: ModelEntry) -> PromptPart:
     if part.file_data is not None:
         if not part.file_data.file_uri.strip():
             raise InvalidArgument(f"{where}.fileData.fileUri: is empty; give the uri of an uploaded file")
-        mime = part.file_data.mime_type
-        if mime and not entry.reads(mime):
-            raise entry.modality_refused(mime, where)
-        return FileRef(part.file_data.file_uri, mime)
+        declared = part.file_data.mime_type
+        if declared and not entry.reads(declared):
+            raise entry.modality_refused(declared, where)
+        return FileRef(part.file_data.file_uri, declared)
     if part.function_call is not None:
         call = part.function_call
         return FunctionCall(call.name, dict(call.args or {}), call.id)

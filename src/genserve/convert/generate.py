@@ -150,11 +150,12 @@ def to_thinking(c: GenerationConfig, entry: ModelEntry) -> ThinkingParams | None
             raise InvalidArgument(f"{where}: thinking is not supported by model '{entry.name}'")
         return None
     budget = t.thinking_budget if t is not None else None
-    level = (t.thinking_level or "").upper() if t is not None else ""
+    requested_level = t.thinking_level if t is not None else None
+    level = (requested_level or "").upper()
     if level and budget is not None:
         raise InvalidArgument(f"{where}: set either thinkingBudget or thinkingLevel, not both")
     if level and level not in (*_LEVELS, "HIGH", "THINKING_LEVEL_UNSPECIFIED"):
-        raise InvalidArgument(f"{where}.thinkingLevel: '{t.thinking_level}' is not a level; use LOW or HIGH")
+        raise InvalidArgument(f"{where}.thinkingLevel: '{requested_level}' is not a level; use LOW or HIGH")
     if level in _LEVELS:
         budget = max(entry.min_thinking_budget, int(entry.max_thinking_budget * _LEVELS[level]))
     if budget is None or budget == -1:

@@ -39,7 +39,7 @@ def to_generate_images_request(body: PredictRequest, entry: ModelEntry, model: s
     return GenerateImagesRequest(
         model=model,
         prompt=prompt,
-        count=_sample_count(p.sample_count, entry, model),
+        count=sample_count(p.sample_count, entry, model),
         aspect_ratio=_aspect_ratio(p.aspect_ratio),
         image_size=_image_size(p.sample_image_size, entry, model),
         person_generation=_person_generation(p.person_generation),
@@ -83,11 +83,12 @@ def _upscale_inputs(image_bytes: ImageBytes | None, p: Parameters):
     return image, factor, 0.3 if keep is None else max(0.05, 1 - keep)
 
 
-def _sample_count(value: int | None, entry: ModelEntry, model: str) -> int:
+def sample_count(value: int | None, entry: ModelEntry, model: str, what: str = "image") -> int:
+    """parameters.sampleCount within the model's range (Imagen and Veo share the rule)."""
     count = entry.default_sample_count if value is None else value
     if not 1 <= count <= entry.max_sample_count:
         if entry.max_sample_count == 1:
-            raise InvalidArgument(f"{_P}.sampleCount: model '{model}' generates one image per request; got {count}")
+            raise InvalidArgument(f"{_P}.sampleCount: model '{model}' generates one {what} per request; got {count}")
         raise InvalidArgument(f"{_P}.sampleCount must be between 1 and {entry.max_sample_count}, got {count}")
     return count
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 
 from genserve.convert.files import rfc3339
-from genserve.convert.predict import decode_input_image, sniff_image_mime, to_person_generation
+from genserve.convert.predict import decode_input_image, sample_count, sniff_image_mime, to_person_generation
 from genserve.core.catalog import ModelEntry
 from genserve.core.operation_types import OperationRecord, OperationState
 from genserve.core.video_types import GenerateVideosRequest, InputImage
@@ -44,7 +44,7 @@ def to_generate_videos_request(
     person = to_person_generation(p.person_generation, f"{_P}.personGeneration")
     return GenerateVideosRequest(
         prompt=prompt,
-        count=_count(p.sample_count, entry, model),
+        count=sample_count(p.sample_count, entry, model, "video"),
         aspect_ratio=_choice(p.aspect_ratio, entry.video_aspect_ratios, "16:9", "aspectRatio", model),
         resolution=_choice((p.resolution or "").lower() or None, entry.video_resolutions, "720p", "resolution", model),
         duration_s=_duration(p.duration_seconds, entry, model),
@@ -75,15 +75,6 @@ def _refuse_unsupported(instance, p: VideoParameters, model: str) -> None:
         raise InvalidArgument(f"{_P}.compressionQuality: '{p.compression_quality}' is not optimized or lossless")
     if p.resize_mode and p.resize_mode.lower() not in ("pad", "crop"):
         raise InvalidArgument(f"{_P}.resizeMode: '{p.resize_mode}' is not pad or crop")
-
-
-def _count(value: int | None, entry: ModelEntry, model: str) -> int:
-    count = entry.default_sample_count if value is None else value
-    if not 1 <= count <= entry.max_sample_count:
-        if entry.max_sample_count == 1:
-            raise InvalidArgument(f"{_P}.sampleCount: model '{model}' generates one video per request; got {count}")
-        raise InvalidArgument(f"{_P}.sampleCount must be between 1 and {entry.max_sample_count}, got {count}")
-    return count
 
 
 def _choice(value: str | None, allowed: list[str], default: str, field: str, model: str) -> str:

@@ -6,7 +6,7 @@ import math
 from typing import Any
 
 from genserve.core.catalog import ModelEntry
-from genserve.core.generation import EngineProvider
+from genserve.core.leases import EngineProvider
 from genserve.core.prompt_size import refuse_oversized
 from genserve.core.types import EmbedRequest
 from genserve.errors import InvalidArgument

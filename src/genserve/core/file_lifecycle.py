@@ -10,8 +10,9 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-from genserve.core.file_types import FileRecord, FileState, MediaInfo
+from genserve.core.file_types import FileRecord, FileState
 from genserve.core.files import FilesService
+from genserve.media.probe import MediaInfo
 
 log = logging.getLogger(__name__)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import re
 import secrets
 import unicodedata
@@ -21,6 +20,7 @@ from genserve.core.file_types import (
     UploadSession,
     UploadTooLarge,
 )
+from genserve.core.pages import cursor, page, page_size
 from genserve.errors import AlreadyExists, ApiError, InvalidArgument, NotFound, PermissionDenied, ResourceExhausted
 
 # User-chosen ids as the Gemini API allows them; generated ids are [a-z0-9]+ (wire.md §0.7).
@@ -265,12 +265,9 @@ class FilesService:
             raise not_found(file_id)
         return record
 
-    def list(self, owner: str, page_size: int, page_token: str) -> tuple[list[FileRecord], str | None]:
-        size = 10 if page_size <= 0 else min(page_size, 100)
-        records = self.repo.list(owner, self.clock(), _decode_page_token(page_token), size + 1)
-        page = records[:size]
-        more = len(records) > size
-        return page, _page_token(page[-1]) if more else None
+    def list(self, owner: str, requested: int, page_token: str) -> tuple[list[FileRecord], str | None]:
+        size = page_size(requested)
+        return page(self.repo.list(owner, self.clock(), cursor(page_token), size + 1), size)
 
     def delete(self, owner: str, file_id: str) -> None:
         record = self.repo.delete(owner, file_id)
@@ -310,17 +307,3 @@ class FilesService:
 
 def _taken(file_id: str) -> AlreadyExists:
     return AlreadyExists(f"A file named files/{file_id} already exists.")
-
-
-def _page_token(last: FileRecord) -> str:
-    return base64.urlsafe_b64encode(f"{last.create_time.isoformat()}|{last.id}".encode()).decode()
-
-
-def _decode_page_token(token: str) -> tuple[datetime, str] | None:
-    if not token:
-        return None
-    try:
-        created, _, file_id = base64.urlsafe_b64decode(token.encode()).decode().partition("|")
-        return datetime.fromisoformat(created), file_id
-    except ValueError:
-        raise InvalidArgument(f"pageToken '{token}' is not a token this server issued") from None

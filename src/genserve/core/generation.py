@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import secrets
 from collections import Counter
-from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager
-from typing import Any, Protocol
+from collections.abc import AsyncGenerator, AsyncIterator
+from typing import Any
 
-from genserve.core.catalog import ModelEntry
+from genserve.core.catalog import Catalog, ModelEntry
 from genserve.core.file_types import FileState
 from genserve.core.files import FilesService
+from genserve.core.illustrator import Illustrator
+from genserve.core.image_generation import ImageService
+from genserve.core.leases import EngineProvider
 from genserve.core.prompt_size import prompt_chars, refuse_oversized
 from genserve.core.reply_parser import ReplyParser, merge_parts
 from genserve.core.types import (
@@ -30,6 +31,7 @@ from genserve.core.types import (
     TextRequest,
     Turn,
     Usage,
+    new_response_id,
 )
 from genserve.errors import FailedPrecondition, InvalidArgument, Unavailable
 from genserve.media.documents import PDF, pdf_text
@@ -46,22 +48,20 @@ def _copy(usage: Usage) -> Usage:
     return dataclasses.replace(usage, prompt_modality_tokens=dict(usage.prompt_modality_tokens))
 
 
-class EngineProvider(Protocol):
-    def lease(self, entry: ModelEntry) -> AbstractAsyncContextManager[Any]:
-        """The entry's engine, loaded if needed and kept loaded while the block runs."""
-
-
-def new_response_id() -> str:
-    return secrets.token_urlsafe(12)
-
-
 class GenerationService:
-    def __init__(self, engines: EngineProvider, files: FilesService) -> None:
+    def __init__(
+        self,
+        engines: EngineProvider,
+        files: FilesService,
+        images: ImageService | None = None,
+        catalog: Catalog | None = None,
+    ) -> None:
         self._engines = engines
         self._files = files
         self._pending: Counter[str] = Counter()
-        # Draws the images of replies that ask for them (core/illustrator.py); set by the app when it can.
-        self.illustrator: Any = None
+        # Replies with images (Gemini-native image output): this service plans them on the text model, `images`
+        # draws them on the catalog's image model (core/illustrator.py).
+        self._illustrator = Illustrator(self, images, catalog) if images is not None and catalog is not None else None
 
     async def resolve_files(self, entry: ModelEntry, prompt: Prompt, owner: str) -> Prompt:
         """Replace `fileData` references with what the model reads (text, or media bytes for models that
@@ -97,7 +97,7 @@ class GenerationService:
 
     async def stream_generate_content(
         self, entry: ModelEntry, request: TextRequest, owner: str = ""
-    ) -> AsyncIterator[ResponseChunk]:
+    ) -> AsyncGenerator[ResponseChunk, None]:
         """One chunk per text delta; a candidate's last chunk carries its finishReason.
 
         Usage is cumulative on every chunk, so the last chunk carries the final counts."""
@@ -109,7 +109,9 @@ class GenerationService:
         self._pending[entry.name] += 1
         try:
             if request.image_reply is not None:
-                chunks = self.illustrator.stream(entry, request, owner)
+                if self._illustrator is None:
+                    raise Unavailable(f"{entry.name} cannot draw images on this server; ask for text only.")
+                chunks = self._illustrator.stream(entry, request, owner)
             else:
                 chunks = self._stream(entry, request, owner)
             async for chunk in chunks:

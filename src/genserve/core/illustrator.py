@@ -10,10 +10,9 @@ import dataclasses
 import json
 import logging
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Any, Protocol
 
 from genserve.core.catalog import Catalog, ModelEntry
-from genserve.core.generation import new_response_id
 from genserve.core.image_generation import ImageService
 from genserve.core.image_types import ImageOutput
 from genserve.core.types import (
@@ -27,6 +26,7 @@ from genserve.core.types import (
     ResponseFormat,
     TextRequest,
     Usage,
+    new_response_id,
 )
 
 log = logging.getLogger(__name__)
@@ -96,9 +96,17 @@ def parse_plan(text: str, fallback_prompt: str) -> list[tuple[str, str]]:
     return plan or [(text if not text.lstrip().startswith("{") else "", fallback_prompt)]
 
 
+class Planner(Protocol):
+    """The text model's normal path (GenerationService), which plans the reply."""
+
+    async def resolve_files(self, entry: ModelEntry, prompt: Prompt, owner: str) -> Prompt: ...
+
+    async def generate_content(self, entry: ModelEntry, request: TextRequest, owner: str = "") -> ResponseChunk: ...
+
+
 class Illustrator:
-    def __init__(self, generation: Any, images: ImageService, catalog: Catalog) -> None:
-        self._generation = generation  # GenerationService: plans run through the text model's normal path
+    def __init__(self, generation: Planner, images: ImageService, catalog: Catalog) -> None:
+        self._generation = generation
         self._images = images
         self._catalog = catalog
 
@@ -122,8 +130,8 @@ class Illustrator:
                 yield ResponseChunk([CandidateChunk(0, [ReplyText(passage)])], _copy(usage), request.model, response_id)
             if self._images.screen(description, reply.person_generation) is not None:
                 log.info("a planned image for %s was blocked by the safety policy", request.model)
-                reason = FinishReason.IMAGE_SAFETY
-                yield ResponseChunk([CandidateChunk(0, [], reason)], _copy(usage), request.model, response_id)
+                blocked = CandidateChunk(0, [], FinishReason.IMAGE_SAFETY)
+                yield ResponseChunk([blocked], _copy(usage), request.model, response_id)
                 return
             seed = None if request.sampling.seed is None else request.sampling.seed + number
             data = await self._images.draw(renderer, description, reply, source, seed)

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import logging
 from collections.abc import Callable
 from typing import Any, Protocol
 
 from genserve.core.catalog import ModelEntry
-from genserve.core.generation import EngineProvider
 from genserve.core.image_types import GeneratedImage, GenerateImagesRequest, ImageOutput, ImageRequest, ImageTask
+from genserve.core.leases import EngineProvider
 from genserve.core.safety import PersonGeneration, SafetyPolicy, Verdict
 from genserve.core.types import ImageReply, Media
-from genserve.errors import ApiError, InvalidArgument, ResourceExhausted, Unavailable
+from genserve.errors import ApiError, InvalidArgument, ResourceExhausted
 from genserve.media.aspect import IMAGEN_SIZES, output_size, size_like, snap
 from genserve.media.images import decode_image
 
@@ -132,24 +131,3 @@ class ImageService:
             ]
 
         return await asyncio.to_thread(stamp)
-
-
-def provenance_factory(directory: Any, cert: Any, key: Any) -> Callable[[], Stamper]:
-    """A cached constructor of the provenance stamper; a missing extra is a clear 503, not a crash."""
-    made: list[Stamper] = []
-
-    def get() -> Stamper:
-        if not made:
-            missing = [name for name in ("c2pa", "imwatermark", "cv2") if importlib.util.find_spec(name) is None]
-            if missing:
-                raise Unavailable(
-                    f"Generated images carry provenance, which needs packages that are not installed "
-                    f"({', '.join(missing)}): pip install 'genserve[image]' && "
-                    "pip install --no-deps invisible-watermark"
-                )
-            from genserve.provenance import Provenance
-
-            made.append(Provenance(directory, cert, key))
-        return made[0]
-
-    return get

@@ -6,7 +6,6 @@ updates, so a restart loses nothing and several worker processes may later share
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import logging
 import re
@@ -20,7 +19,8 @@ from typing import Any
 from genserve.core.files import utcnow
 from genserve.core.operation_jobs import Job, OperationCancelled
 from genserve.core.operation_types import JobHandler, OperationRecord, OperationState
-from genserve.errors import ApiError, FailedPrecondition, InvalidArgument, NotFound
+from genserve.core.pages import cursor, page, page_size
+from genserve.errors import ApiError, FailedPrecondition, NotFound
 
 __all__ = ["OperationCancelled", "OperationsService", "rpc_code"]
 
@@ -128,11 +128,9 @@ class OperationsService:
             raise not_found(op_id)
         return record
 
-    def list(self, owner: str, page_size: int, page_token: str) -> tuple[list[OperationRecord], str | None]:
-        size = 10 if page_size <= 0 else min(page_size, 100)
-        records = self.repo.list(owner, _decode_page_token(page_token), size + 1)
-        page = records[:size]
-        return page, _page_token(page[-1]) if len(records) > size else None
+    def list(self, owner: str, requested: int, page_token: str) -> tuple[list[OperationRecord], str | None]:
+        size = page_size(requested)
+        return page(self.repo.list(owner, cursor(page_token), size + 1), size)
 
     async def cancel(self, owner: str, reference: str) -> OperationRecord:
         """CANCELLED at once in the database; a job running here is stopped before this returns."""
@@ -175,7 +173,8 @@ class OperationsService:
             self._scheduler = None
         for job in list(self._jobs.values()):
             job.stop()
-            tasks.append(job.task)
+            if job.task is not None:  # always set: _launch creates the task as it registers the job
+                tasks.append(job.task)
         await asyncio.gather(*tasks, return_exceptions=True)
 
     def expire(self) -> int:
@@ -288,17 +287,3 @@ class OperationsService:
             job.stop()
             # Its slot is free when the caller hears back, unless the handler ignores cancellation.
             await asyncio.wait([job.task], timeout=STOP_WAIT_S)
-
-
-def _page_token(last: OperationRecord) -> str:
-    return base64.urlsafe_b64encode(f"{last.create_time.isoformat()}|{last.id}".encode()).decode()
-
-
-def _decode_page_token(token: str) -> tuple[datetime, str] | None:
-    if not token:
-        return None
-    try:
-        created, _, op_id = base64.urlsafe_b64decode(token.encode()).decode().partition("|")
-        return datetime.fromisoformat(created), op_id
-    except ValueError:
-        raise InvalidArgument(f"pageToken '{token}' is not a token this server issued") from None

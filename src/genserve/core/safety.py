@@ -65,11 +65,12 @@ class SafetyPolicy:
         """None when the prompt may be drawn, else why not."""
         if self._blocklist is not None and (hit := self._blocklist.search(prompt)):
             return Verdict(BlockReason.BLOCKLIST, f"The prompt contains a blocked term ('{hit.group(1)}').")
-        rule = {
+        rules: dict[PersonGeneration | None, tuple[re.Pattern[str] | None, str, str]] = {
             PersonGeneration.DONT_ALLOW: (self._people, "people", "dont_allow"),
             PersonGeneration.ALLOW_ADULT: (self._minors, "children", "allow_adult"),
-        }.get(person_generation)  # type: ignore[arg-type]
-        if rule is not None and (hit := rule[0].search(prompt)):
+        }
+        rule = rules.get(person_generation)
+        if rule is not None and rule[0] is not None and (hit := rule[0].search(prompt)):
             return Verdict(
                 BlockReason.PROHIBITED_CONTENT,
                 f"The prompt asks for {rule[1]} ('{hit.group(1)}'), which personGeneration {rule[2]} does not "

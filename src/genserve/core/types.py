@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import secrets
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -253,6 +254,11 @@ class ResponseChunk:
     # The prompt was blocked (promptFeedback.blockReason); no candidates then.
     block_reason: str | None = None
     block_message: str | None = None
+
+
+def new_response_id() -> str:
+    """A GenerateContentResponse's responseId: opaque, unique per reply."""
+    return secrets.token_urlsafe(12)
 
 
 @dataclass(frozen=True)

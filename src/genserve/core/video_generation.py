@@ -10,12 +10,12 @@ from typing import Any
 
 from genserve.core.catalog import Catalog, ModelEntry
 from genserve.core.files import FilesService
-from genserve.core.generation import EngineProvider
+from genserve.core.leases import EngineProvider
 from genserve.core.operation_types import OperationRecord, Progress
 from genserve.core.safety import PersonGeneration, SafetyPolicy
 from genserve.core.video_types import AudioRequest, GenerateVideosRequest, InputImage, VideoRequest
 from genserve.media.aspect import snap, video_size
-from genserve.media.images import decode_image
+from genserve.media.images import decode_image, fit
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ class VideoService:
             videos = await engine.generate(job, on_step=progress)
         # The family's frame rule can ask for a few frames more, and its size rule for a few pixels more: the
         # clip is cut to the requested duration and resized to the requested size.
-        return [[_fit(frame, width, height) for frame in clip[:frames]] for clip in videos]
+        return [[fit(frame, width, height) for frame in clip[:frames]] for clip in videos]
 
     async def _soundtrack(self, entry: ModelEntry, request: GenerateVideosRequest) -> tuple[Any, int]:
         audio_entry = self._catalog.get(entry.audio_model or "")
@@ -110,12 +110,6 @@ async def _picture(image: InputImage | None) -> Any:
     if image is None:
         return None
     return await asyncio.to_thread(decode_image, base64.b64decode(image.data_b64), image.mime_type, "image")
-
-
-def _fit(frame: Any, width: int, height: int) -> Any:
-    from PIL import Image
-
-    return frame if frame.size == (width, height) else frame.resize((width, height), Image.Resampling.LANCZOS)
 
 
 def _encode(clip: list[Any], track: tuple[Any, int] | None, stamper: Any, model: str) -> bytes:

@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import itertools
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -87,7 +87,7 @@ class ContinuousBatcher:
         top_k = min(s.top_k or 0, self._vocab)
         return {"temperature": float(s.temperature), "top_k": top_k, "top_p": float(s.top_p or 1.0)}
 
-    async def stream(self, prompt_ids: list[int], sampling: SamplingParams) -> AsyncIterator[TokenUpdate]:
+    async def stream(self, prompt_ids: list[int], sampling: SamplingParams) -> AsyncGenerator[TokenUpdate, None]:
         """Updates for `candidate_count` requests on one prompt, interleaved as they arrive. Closing the
         iterator cancels whatever is unfinished, which frees its cache blocks at the manager's next step."""
         await self._window.wait()

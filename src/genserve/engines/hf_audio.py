@@ -5,29 +5,22 @@ from __future__ import annotations
 import math
 import secrets
 import threading
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
-from diffusers import DiffusionPipeline
 
 from genserve.core.video_types import AudioRequest
-from genserve.engines.diffusers_common import auto_dtype, pipelines_memory_bytes, run_cancellable
-from genserve.engines.torch_options import load_options
-from genserve.engines.worker import FreshThreadExecutor
+from genserve.engines.diffusers_common import PipelineEngine, run_cancellable
 from genserve.errors import Cancelled, InvalidArgument
 
 STEPS = 100  # Stable Audio Open's usual number of denoising steps
 CROSSFADE_S = 0.2  # pieces overlap this long; short enough to keep, long enough to hide the seam
 
 
-class DiffusersAudioEngine:
+class DiffusersAudioEngine(PipelineEngine):
     def __init__(self, path: str, options: dict[str, Any]) -> None:
-        load = load_options(options).model_kwargs
-        self.device = str(load["device_map"])
-        dtype = load["dtype"] if load["dtype"] != "auto" else auto_dtype(self.device)
-        self.pipe = DiffusionPipeline.from_pretrained(path, dtype=dtype).to(self.device)
+        super().__init__(path, options, "audio")
         self.pipe.set_progress_bar_config(disable=True)
         self.sample_rate = int(self.pipe.vae.config.sampling_rate)
         self.channels = int(self.pipe.vae.config.audio_channels)
@@ -36,21 +29,11 @@ class DiffusersAudioEngine:
         self.steps = int(options.get("steps", STEPS))
         guidance = options.get("guidance_scale")
         self.guidance_scale = None if guidance is None else float(guidance)
-        self._executor = FreshThreadExecutor(f"audio:{Path(path).name}")
 
     async def generate(self, request: AudioRequest) -> np.ndarray:
         if not request.seconds > 0:
             raise InvalidArgument("The soundtrack length must be more than 0 seconds.")
         return await run_cancellable(self._executor, lambda cancel: self._run(request, cancel))
-
-    def memory_bytes(self) -> int:
-        return pipelines_memory_bytes([self.pipe])
-
-    def close(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
-        self.pipe = None
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()
 
     def _run(self, request: AudioRequest, cancel: threading.Event) -> np.ndarray:
         if cancel.is_set():

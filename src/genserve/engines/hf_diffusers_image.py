@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import copy
 import inspect
 import math
 import secrets
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import torch
-from diffusers import AutoPipelineForImage2Image, AutoPipelineForInpainting, DiffusionPipeline
+from diffusers import AutoPipelineForImage2Image, AutoPipelineForInpainting
 from PIL import Image
 
 from genserve.core.image_types import ImageRequest, ImageTask
 from genserve.engines.base import StepCallback
-from genserve.engines.diffusers_common import auto_dtype, pipelines_memory_bytes, run_cancellable
-from genserve.engines.torch_options import load_options
-from genserve.engines.worker import FreshThreadExecutor
+from genserve.engines.diffusers_common import PipelineEngine, run_cancellable
 from genserve.errors import Cancelled, InvalidArgument
 
 
@@ -64,16 +60,13 @@ def size_multiple_of(pipe: Any, family: Family) -> int:
     return int(getattr(pipe, "vae_scale_factor", 8)) * family.latent_patch
 
 
-class DiffusersImageEngine:
+class DiffusersImageEngine(PipelineEngine):
     def __init__(self, path: str, options: dict[str, Any]) -> None:
-        load = load_options(options).model_kwargs
-        self.device = str(load["device_map"])
-        dtype = load["dtype"] if load["dtype"] != "auto" else auto_dtype(self.device)
-        self.pipe = DiffusionPipeline.from_pretrained(path, dtype=dtype).to(self.device)
+        super().__init__(path, options, "image")
         self.family = family_of(self.pipe)
         self.size_multiple = size_multiple_of(self.pipe, self.family)
         vae = getattr(self.pipe, "vae", None)
-        if options.get("vae_slicing", self.device == "cpu") and hasattr(vae, "enable_slicing"):
+        if options.get("vae_slicing", self.device == "cpu") and vae is not None and hasattr(vae, "enable_slicing"):
             # Decode a batch one image at a time: on a CPU a batched VAE decode was slower than separate ones
             # (and it needs batch-size times the memory).
             vae.enable_slicing()
@@ -86,30 +79,10 @@ class DiffusersImageEngine:
         self.strength = float(options.get("strength", 0.75))  # image-to-image: keep a quarter of the picture
         self.inpaint_strength = float(options.get("inpaint_strength", 1.0))  # repaint the masked area fully
         self.image_guidance_scale = _float_or_none(options.get("image_guidance_scale"))  # InstructPix2Pix
-        # A private copy: the pipeline's fast tokenizer fails ("Already borrowed") when another thread calls
-        # it with other truncation settings, and counting must not wait behind a running generation.
-        tokenizer = getattr(self.pipe, "tokenizer", None) or getattr(self.pipe, "tokenizer_2", None)
-        self._counter = copy.deepcopy(tokenizer)
-        self._executor = FreshThreadExecutor(f"image:{Path(path).name}")
-
-    async def count_tokens(self, text: str) -> int:
-        if self._counter is None:
-            return 0  # a pipeline without a text tokenizer takes no prompt tokens
-        return len(self._counter(text, truncation=False, verbose=False)["input_ids"])
 
     async def generate(self, request: ImageRequest, on_step: StepCallback | None = None) -> list[Any]:
         pipe = self._pipeline_for(request)
         return await run_cancellable(self._executor, lambda cancel: self._run(pipe, request, on_step, cancel))
-
-    def memory_bytes(self) -> int:
-        return pipelines_memory_bytes([self.pipe, *self._pipelines.values()])
-
-    def close(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
-        self._pipelines.clear()
-        self.pipe = None
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()
 
     def _pipeline_for(self, request: ImageRequest) -> Any:
         pipe = self._pipelines.get(request.task)

@@ -2,25 +2,20 @@
 
 from __future__ import annotations
 
-import copy
 import enum
 import inspect
 import secrets
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import diffusers
 import torch
-from diffusers import DiffusionPipeline
 from PIL import Image
 
 from genserve.core.video_types import VideoRequest
 from genserve.engines.base import StepCallback
-from genserve.engines.diffusers_common import auto_dtype, pipelines_memory_bytes, run_cancellable
-from genserve.engines.torch_options import load_options
-from genserve.engines.worker import FreshThreadExecutor
+from genserve.engines.diffusers_common import PipelineEngine, run_cancellable
 from genserve.errors import Cancelled, InvalidArgument
 
 
@@ -109,12 +104,9 @@ def temporal_factor_of(pipe: Any) -> int:
     return int(getattr(pipe, "vae_temporal_compression_ratio", None) or pipe.vae_scale_factor_temporal)
 
 
-class DiffusersVideoEngine:
+class DiffusersVideoEngine(PipelineEngine):
     def __init__(self, path: str, options: dict[str, Any]) -> None:
-        load = load_options(options).model_kwargs
-        self.device = str(load["device_map"])
-        dtype = load["dtype"] if load["dtype"] != "auto" else auto_dtype(self.device)
-        self.pipe = DiffusionPipeline.from_pretrained(path, dtype=dtype).to(self.device)
+        super().__init__(path, options, "video")
         self.family = family_of(self.pipe)
         self.size_multiple = size_multiple_of(self.pipe)
         self._temporal = temporal_factor_of(self.pipe)
@@ -127,33 +119,14 @@ class DiffusersVideoEngine:
         self.steps = int(options.get("steps", self.family.steps))
         guidance = options.get("guidance_scale")
         self.guidance_scale = None if guidance is None else float(guidance)  # None: the pipeline's default
-        # A private copy: the pipeline's fast tokenizer fails ("Already borrowed") when another thread calls
-        # it with other truncation settings, and counting must not wait behind a running generation.
-        self._counter = copy.deepcopy(getattr(self.pipe, "tokenizer", None))
-        self._executor = FreshThreadExecutor(f"video:{Path(path).name}")
 
     def frame_count(self, frames: int) -> int:
         latent_steps = max(0, -(-(frames - 1) // self._temporal))  # ceiling division
         return self._temporal * latent_steps + 1
 
-    async def count_tokens(self, text: str) -> int:
-        if self._counter is None:
-            return 0
-        return len(self._counter(text, truncation=False, verbose=False)["input_ids"])
-
     async def generate(self, request: VideoRequest, on_step: StepCallback | None = None) -> list[list[Any]]:
         mode = self._mode_for(request)
         return await run_cancellable(self._executor, lambda cancel: self._run(mode, request, on_step, cancel))
-
-    def memory_bytes(self) -> int:
-        return pipelines_memory_bytes([self.pipe, *self._pipelines.values()])
-
-    def close(self) -> None:
-        self._executor.shutdown(wait=False, cancel_futures=True)
-        self._pipelines.clear()
-        self.pipe = None
-        if torch.cuda.is_available():
-            torch.cuda.empty_cache()
 
     def _mode_for(self, request: VideoRequest) -> Mode:
         if request.last_frame is not None and request.image is None:
@@ -225,7 +198,7 @@ class DiffusersVideoEngine:
             if mode is Mode.FIRST_LAST:
                 return {"image": images, "frame_index": [0, request.num_frames - 1]}
             return {"image": images * request.count}  # one copy per video: image i is encoded with generator i
-        arguments = {"image": images[0], "last_image": images[1] if len(images) > 1 else None}
+        arguments: dict[str, Any] = {"image": images[0], "last_image": images[1] if len(images) > 1 else None}
         if not self.family.one_image_per_batch:
             arguments["image"] = [images[0]] * request.count
         return arguments
@@ -263,7 +236,7 @@ def _mode_classes(base: Any, family: Family) -> dict[Mode, str]:
     return classes
 
 
-def _derive(base: Any, pipeline_class: type, overrides: dict[str, Any]) -> Any:
+def _derive(base: Any, pipeline_class: type[Any], overrides: dict[str, Any]) -> Any:
     """`from_pipe` without its final cast of every shared module to one dtype (float32 unless told), which
     would turn bfloat16 weights back to float32 under the base pipeline, undo layers kept in float32, and
     fail on quantized weights."""

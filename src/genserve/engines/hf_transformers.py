@@ -9,7 +9,7 @@ import logging
 import threading
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import torch
 from transformers import (
@@ -107,9 +107,11 @@ class TransformersTextEngine:
         prompt = request.prompt
         continue_model_turn = bool(prompt.turns) and prompt.turns[-1].role == "model"
         thinking = request.thinking is not None and request.thinking.enabled
-        return self.tokenizer.apply_chat_template(
+        # transformers types `tools` as an invariant list[dict | Callable] (a list of dicts is refused) and the result
+        # for every mode at once: with tokenize=False it is the rendered text.
+        rendered = self.tokenizer.apply_chat_template(
             chat_messages(prompt, system_role=self._system_role),
-            tools=template_tools(request.tools.callable) if request.tools else None,
+            tools=template_tools(request.tools.callable) if request.tools else None,  # type: ignore[arg-type]
             tokenize=False,
             add_generation_prompt=not continue_model_turn,
             continue_final_message=continue_model_turn,
@@ -117,6 +119,7 @@ class TransformersTextEngine:
             # free-form reasoning, and a model whose catalog entry is not a thinking model does not think.
             enable_thinking=thinking and self._grammar_spec(request) is None,
         )
+        return cast(str, rendered)
 
     def prepare(self, request: TextRequest) -> PreparedPrompt:
         text = self.prompt_text(request)
@@ -164,6 +167,7 @@ class TransformersTextEngine:
         candidates = [CandidateText(self._decode, sampling.stop_sequences) for _ in range(sampling.candidate_count)]
         streamer = self._streamer(candidates, sampling, prepared.in_thought, events.append)
         seen = [0] * len(candidates)
+        assert self._batcher is not None  # generate() sends a request here only when there is a batcher
         updates = self._batcher.stream(ids, sampling)
         try:
             async for update in updates:
@@ -291,7 +295,8 @@ class TransformersTextEngine:
         )
 
     def _decode(self, tokens: list[int]) -> str:
-        return self.tokenizer.decode(tokens, skip_special_tokens=True)
+        # One sequence of ids decodes to one string (transformers types the batched form's list in too).
+        return cast(str, self.tokenizer.decode(tokens, skip_special_tokens=True))
 
     def close(self) -> None:
         if self._batcher is not None:
@@ -369,11 +374,12 @@ class _StopWhen(StoppingCriteria):
         self.turns = turns
 
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor, **kwargs: Any) -> torch.BoolTensor:
+        # StoppingCriteria's signature names the legacy BoolTensor type; a bool-dtype Tensor is what it means.
         if isinstance(self.turns, ModelTurns):
             self.turns.between_steps()
         if self.cancel.is_set():
-            return torch.ones(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
-        return torch.tensor(self.streamer.finished, dtype=torch.bool, device=input_ids.device)
+            return cast(torch.BoolTensor, torch.ones(input_ids.shape[0], dtype=torch.bool, device=input_ids.device))
+        return cast(torch.BoolTensor, torch.tensor(self.streamer.finished, dtype=torch.bool, device=input_ids.device))
 
 
 class _ThinkingBudget(LogitsProcessor):
@@ -407,7 +413,8 @@ class _PresenceFrequencyPenalty(LogitsProcessor):
             return scores
         counts = torch.zeros_like(scores)
         counts.scatter_add_(1, generated, torch.ones_like(generated, dtype=scores.dtype))
-        return scores - self.frequency * counts - self.presence * (counts > 0).to(scores.dtype)
+        # LogitsProcessor's signature names the legacy FloatTensor type; any float Tensor is what it means.
+        return cast(torch.FloatTensor, scores - self.frequency * counts - self.presence * (counts > 0).to(scores.dtype))
 
 
 class _Sampler(LogitsProcessor):
@@ -440,7 +447,8 @@ class _Sampler(LogitsProcessor):
             torch.full((rows,), self.top_p or 1.0),
             self.generator,
         )
-        return torch.full_like(scores, float("-inf")).scatter_(1, tokens[:, None], 0.0)
+        # LogitsProcessor's signature names the legacy FloatTensor type; any float Tensor is what it means.
+        return cast(torch.FloatTensor, torch.full_like(scores, float("-inf")).scatter_(1, tokens[:, None], 0.0))
 
 
 # count_tokens renders the prompt alone; sampling plays no part in it.

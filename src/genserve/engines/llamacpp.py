@@ -53,7 +53,7 @@ class LlamaCppTextEngine:
         model_file = gguf_file(Path(path))
         parallel = int(options.get("parallel", 1))
         threads = int(options.get("n_threads") or max(1, (os.cpu_count() or 1) // parallel))
-        kwargs = {
+        kwargs: dict[str, Any] = {
             "n_ctx": int(options.get("n_ctx", 8192)),
             "n_threads": threads,
             "n_threads_batch": threads,
@@ -210,7 +210,7 @@ class LlamaCppTextEngine:
                 if n >= 0:
                     break
                 size = -n  # a negative length is the size the piece needs
-            piece = self._pieces[token] = bytes(buffer[:n])
+            piece = self._pieces[token] = buffer.raw[:n]
         return piece
 
     def close(self) -> None:

@@ -8,12 +8,15 @@ Gemini API's list, so a client relying on them would break against the real serv
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import threading
+from typing import TYPE_CHECKING
 
-from PIL import Image, ImageOps
+from genserve.errors import InvalidArgument, Unavailable
 
-from genserve.errors import InvalidArgument
+if TYPE_CHECKING:  # Pillow comes with the extras that read images; the server starts without it
+    from PIL import Image
 
 # MIME type -> the Pillow format names its bytes may decode as (Pillow opens some camera JPEGs as MPO).
 _FORMATS: dict[str, tuple[str, ...]] = {
@@ -48,12 +51,23 @@ def decode_image(data: bytes, mime_type: str, where: str, *, max_pixels: int = M
             f"{where}: this server cannot decode {mime} images (pillow-heif is not installed); "
             "convert the image to PNG, JPEG or WebP."
         )
+    if not _pillow_ready():
+        raise Unavailable("This server cannot read images: Pillow is not installed (pip install 'genserve[text]').")
     image = _open(data, where)
     try:
         _check(image, mime, where, max_pixels)
         return _decoded(image, where)
     finally:
         image.close()
+
+
+def fit(picture: Image.Image, width: int, height: int) -> Image.Image:
+    """The picture at exactly width x height (Lanczos), itself when it already is."""
+    from PIL import Image
+
+    if picture.size == (width, height):
+        return picture
+    return picture.resize((width, height), Image.Resampling.LANCZOS)
 
 
 def _check(image: Image.Image, mime: str, where: str, max_pixels: int) -> None:
@@ -71,6 +85,8 @@ def _check(image: Image.Image, mime: str, where: str, max_pixels: int) -> None:
 
 
 def _decoded(image: Image.Image, where: str) -> Image.Image:
+    from PIL import ImageOps
+
     try:
         image.seek(0)  # GIF / animated WebP: the first frame
         image.load()
@@ -84,6 +100,8 @@ def _open(data: bytes, where: str) -> Image.Image:
     """Reads the header only. Restricting `formats` keeps Pillow's many other parsers away from user bytes."""
     if not data:
         raise InvalidArgument(f"{where}: the image data is empty; send the image's bytes.")
+    from PIL import Image
+
     formats = ["PNG", "JPEG", "WEBP", "GIF", *(["HEIF"] if _heif_ready() else [])]
     try:
         return Image.open(io.BytesIO(data), formats=formats)
@@ -102,6 +120,8 @@ def _rgb(image: Image.Image) -> Image.Image:
     if image.mode == "RGB":
         return image
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        from PIL import Image
+
         rgba = image.convert("RGBA")
         background = Image.new("RGB", rgba.size, (255, 255, 255))
         background.paste(rgba, mask=rgba.getchannel("A"))
@@ -121,6 +141,10 @@ def _undecodable(where: str, exc: Exception) -> InvalidArgument:
 
 def _mime_list() -> str:
     return ", ".join(sorted(IMAGE_MIME_TYPES))
+
+
+def _pillow_ready() -> bool:
+    return importlib.util.find_spec("PIL") is not None
 
 
 _heif_lock = threading.Lock()

@@ -27,42 +27,56 @@ def encode_mp4(
     """`frames` (PIL images of one even size) at `fps`, lasting exactly len(frames) / fps; `audio` (channels,
     samples) float32 in [-1, 1] is trimmed or padded with silence to that duration and muxed as stereo AAC."""
     _check_frames(frames, fps)
-    track = None if audio is None else _soundtrack(audio, sample_rate, len(frames), fps)
+    soundtrack = None if audio is None else _soundtrack(audio, sample_rate, len(frames), fps)
     # +faststart moves the index (moov) before the data, so players start before the whole file arrives. The
     # muxer does that by reopening the output by name, which an in-memory file does not have: a temp file.
     with tempfile.TemporaryDirectory(prefix="genserve-mp4-") as scratch:
         path = f"{scratch}/video.mp4"
-        _write(path, frames, fps, track, sample_rate, {"crf": str(crf), "preset": preset})
+        _write(path, frames, fps, soundtrack, {"crf": str(crf), "preset": preset})
         with open(path, "rb") as written:
             return written.read()
 
 
-def _write(path: str, frames: list[Any], fps: int, track: np.ndarray | None, sample_rate: int | None, options: dict):
+def _write(path: str, frames: list[Any], fps: int, soundtrack: tuple[np.ndarray, int] | None, options: dict):
     import av
 
     with av.open(path, "w", format="mp4", options={"movflags": "+faststart"}) as container:
         video = container.add_stream("libx264", rate=fps)
         (video.width, video.height), video.pix_fmt = frames[0].size, "yuv420p"
         video.options = options
-        sound = None
-        if track is not None:
-            sound = container.add_stream("aac", rate=sample_rate, layout="stereo")
-        chunks = _audio_frames(track, sample_rate) if track is not None else iter(())
-        pending = next(chunks, None)
+        sound = None if soundtrack is None else _AudioMuxer(container, *soundtrack)
         for index, image in enumerate(frames):
             frame = av.VideoFrame.from_image(image if image.mode == "RGB" else image.convert("RGB"))
             frame.pts, frame.time_base = index, Fraction(1, fps)
             container.mux(video.encode(frame))
             # Audio fed alongside the video it plays with keeps the file interleaved (no long seeks to play).
-            while pending is not None and pending.pts * fps < (index + 1) * sample_rate:
-                container.mux(sound.encode(pending))
-                pending = next(chunks, None)
+            if sound is not None:
+                sound.mux_before(index + 1, fps)
         container.mux(video.encode())
         if sound is not None:
-            while pending is not None:
-                container.mux(sound.encode(pending))
-                pending = next(chunks, None)
-            container.mux(sound.encode())
+            sound.finish()
+
+
+class _AudioMuxer:
+    """The AAC stream of a file being written, and the soundtrack's frames not yet muxed into it."""
+
+    def __init__(self, container: Any, track: np.ndarray, sample_rate: int) -> None:
+        self._container, self._sample_rate = container, sample_rate
+        self._stream = container.add_stream("aac", rate=sample_rate, layout="stereo")
+        self._chunks = _audio_frames(track, sample_rate)
+        self._pending = next(self._chunks, None)
+
+    def mux_before(self, video_frames: int, fps: int) -> None:
+        """Muxes the audio that starts before the first `video_frames` frames at `fps` end."""
+        while self._pending is not None and self._pending.pts * fps < video_frames * self._sample_rate:
+            self._container.mux(self._stream.encode(self._pending))
+            self._pending = next(self._chunks, None)
+
+    def finish(self) -> None:
+        while self._pending is not None:
+            self._container.mux(self._stream.encode(self._pending))
+            self._pending = next(self._chunks, None)
+        self._container.mux(self._stream.encode())
 
 
 def _check_frames(frames: list[Any], fps: int) -> None:
@@ -77,9 +91,10 @@ def _check_frames(frames: list[Any], fps: int) -> None:
         raise ValueError("every frame must have the same size")
 
 
-def _soundtrack(audio: np.ndarray, sample_rate: int | None, frames: int, fps: int) -> np.ndarray:
-    """Stereo float32 (2, n) lasting exactly frames / fps: AAC plays in whole frames, the rest is trimmed."""
-    if sample_rate not in AAC_RATES:
+def _soundtrack(audio: np.ndarray, sample_rate: int | None, frames: int, fps: int) -> tuple[np.ndarray, int]:
+    """Stereo float32 (2, n) lasting exactly frames / fps, and its sample rate: AAC plays in whole frames, the rest
+    is trimmed."""
+    if sample_rate is None or sample_rate not in AAC_RATES:
         raise ValueError(f"AAC cannot carry a sample rate of {sample_rate} Hz")
     audio = np.asarray(audio, dtype=np.float32)
     if audio.ndim == 1:
@@ -91,7 +106,7 @@ def _soundtrack(audio: np.ndarray, sample_rate: int | None, frames: int, fps: in
     samples = round(frames * sample_rate / fps)
     audio = audio[:, :samples]
     audio = np.pad(audio, ((0, 0), (0, samples - audio.shape[1])))
-    return np.ascontiguousarray(np.clip(audio, -1.0, 1.0))
+    return np.ascontiguousarray(np.clip(audio, -1.0, 1.0)), sample_rate
 
 
 def _audio_frames(track: np.ndarray, sample_rate: int) -> Iterator[Any]:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
-from genserve.core.file_types import MediaInfo
+
+@dataclass(frozen=True)
+class MediaInfo:
+    """What probing an audio or video file found."""
+
+    duration_s: float | None
 
 
 def probe_media(path: Path, mime_type: str) -> MediaInfo:

@@ -70,61 +70,76 @@ def ensure_dev_credentials(directory: Path) -> Credentials:
 
 
 def _generate_dev_chain() -> tuple[bytes, bytes, bytes]:
-    now = datetime.datetime.now(datetime.timezone.utc)
-    # Backdated a little so that a clock slightly behind on another machine still accepts the certificates.
-    not_before = now - datetime.timedelta(days=1)
-
     ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_name = x509.Name(
-        [
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, DEV_ORGANIZATION),
-            x509.NameAttribute(NameOID.COMMON_NAME, f"{DEV_COMMON_NAME} root"),
-        ]
-    )
+    ca_name = _name(f"{DEV_COMMON_NAME} root")
     ca_ski = x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key())
-    ca_cert = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before)
-        .not_valid_after(now + datetime.timedelta(days=_CA_DAYS))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(_key_usage(cert_sign=True), critical=True)
-        .add_extension(ca_ski, critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-
-    leaf_key = ec.generate_private_key(ec.SECP256R1())
-    leaf_name = x509.Name(
+    ca_cert = _certificate(
+        ca_name,
+        ca_name,
+        ca_key.public_key(),
+        ca_key,
+        _CA_DAYS,
         [
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, DEV_ORGANIZATION),
-            x509.NameAttribute(NameOID.COMMON_NAME, DEV_COMMON_NAME),
-        ]
+            (x509.BasicConstraints(ca=True, path_length=0), True),
+            (_key_usage(cert_sign=True), True),
+            (ca_ski, False),
+        ],
     )
+    leaf_key = ec.generate_private_key(ec.SECP256R1())
     # c2pa rejects signers without exactly this profile: end-entity, digitalSignature, an allowed EKU, SKI and AKI.
-    leaf_cert = (
-        x509.CertificateBuilder()
-        .subject_name(leaf_name)
-        .issuer_name(ca_name)
-        .public_key(leaf_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before)
-        .not_valid_after(now + datetime.timedelta(days=_LEAF_DAYS))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(_key_usage(cert_sign=False), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(leaf_key.public_key()), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), critical=False)
-        .sign(ca_key, hashes.SHA256())
+    leaf_cert = _certificate(
+        _name(DEV_COMMON_NAME),
+        ca_name,
+        leaf_key.public_key(),
+        ca_key,
+        _LEAF_DAYS,
+        [
+            (x509.BasicConstraints(ca=False, path_length=None), True),
+            (_key_usage(cert_sign=False), True),
+            (x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), False),
+            (x509.SubjectKeyIdentifier.from_public_key(leaf_key.public_key()), False),
+            (x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(ca_ski), False),
+        ],
     )
-
     pem = serialization.Encoding.PEM
     ca_pem = ca_cert.public_bytes(pem)
     chain_pem = leaf_cert.public_bytes(pem) + ca_pem
     key_pem = leaf_key.private_bytes(pem, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
     return ca_pem, chain_pem, key_pem
+
+
+def _name(common_name: str) -> x509.Name:
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, DEV_ORGANIZATION),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        ]
+    )
+
+
+def _certificate(
+    subject: x509.Name,
+    issuer: x509.Name,
+    public_key: ec.EllipticCurvePublicKey,
+    signing_key: ec.EllipticCurvePrivateKey,
+    days: int,
+    extensions: list[tuple[x509.ExtensionType, bool]],
+) -> x509.Certificate:
+    """One certificate of the chain; each extension comes with whether it is critical."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(issuer)
+        .public_key(public_key)
+        .serial_number(x509.random_serial_number())
+        # Backdated a little so that a clock slightly behind on another machine still accepts the certificates.
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=days))
+    )
+    for extension, critical in extensions:
+        builder = builder.add_extension(extension, critical=critical)
+    return builder.sign(signing_key, hashes.SHA256())
 
 
 def _key_usage(*, cert_sign: bool) -> x509.KeyUsage:

@@ -5,9 +5,12 @@ the 8 bytes ``GENSERVE`` in the U (chroma) plane. It is a weak, fragile mark: it
 apart from other images; it does not resist an adversary, and most edits erase it (docs/provenance.md has the
 measured table: it survives lossless re-saves only; JPEG q95 sometimes, q90 and below, resizing and cropping never).
 
-Reading is imwatermark's own decoder (``EmbedMaxDct.decode``), and stock ``WatermarkDecoder("bytes", 64)`` reads
-``GENSERVE`` from our images of 256×256 and larger. Writing is done here, because imwatermark 0.2.0's encoder
-(measured):
+Both directions are implemented here, on numpy and PyWavelets; imwatermark is not a runtime dependency (it declares
+the GUI build of OpenCV and torch). Reading follows the same rule as imwatermark's ``EmbedMaxDct.decode`` and gives
+the same bits (tests/unit/test_provenance.py compares the two on marked, unmarked and JPEG-recompressed images), and
+stock ``WatermarkDecoder("bytes", 64)`` reads ``GENSERVE`` from our images of 256×256 and larger. The U plane is
+OpenCV's ``COLOR_BGR2YUV`` for 8-bit images, computed the way OpenCV does (equal on all 2^24 colours).
+Writing is done here because imwatermark 0.2.0's encoder (measured):
 
 * refuses images under 256×256 (a check in ``WatermarkEncoder``; the demo models produce 128×128);
 * swaps the horizontal and vertical detail bands when it rebuilds the plane (PSNR about 33 dB on a detailed image,
@@ -19,8 +22,7 @@ Reading is imwatermark's own decoder (``EmbedMaxDct.decode``), and stock ``Water
 
 Capacity: one bit per 8×8 pixel block, the 64 bits repeated over the image, so the minimum is 64×64 pixels;
 smaller images are returned unchanged. Large areas of colours whose blue channel is already at 255 (white, blue,
-magenta) cannot carry bits. On 2 vCPUs a 128×128 image embeds in 1-2 ms and a 512×512 one in 25-35 ms; decoding
-takes 1 ms and 13-19 ms with imwatermark's decoder.
+magenta) cannot carry bits. Times (benchmarks/image_watermark.py) are in docs/provenance.md.
 """
 
 from __future__ import annotations
@@ -36,8 +38,13 @@ BITS = np.unpackbits(np.frombuffer(PAYLOAD, dtype=np.uint8))
 _SCALE = 36  # imwatermark's default strength for the chroma planes
 _MAX_PASSES = 3
 _MARGIN = 6.0  # headroom over the runner-up coefficient, larger than pixel rounding can move either
-_U = 1  # YUV channel carrying the mark (imwatermark's dwtDct defaults use U only)
 _U_TO_BGR = np.array([2.032, -0.395, 0.0])  # OpenCV's YUV -> BGR weights of U; Y is unchanged by this mix
+# OpenCV's documented BGR -> YUV: Y = 0.299 R + 0.587 G + 0.114 B, U = 0.492 (B - Y) + 128. For 8-bit images it
+# computes this in fixed point, 14 fractional bits, rounding Y to an integer before U; the float formula rounded
+# differs from it by one level on 12 % of all colours, this integer form on none.
+_FIXED = 14
+_Y_WEIGHTS = tuple(round(w * (1 << _FIXED)) for w in (0.114, 0.587, 0.299))  # B, G, R: 1868, 9617, 4899
+_U_WEIGHT = round(0.492 * (1 << _FIXED))  # 8061
 
 
 def embed(image: Image.Image) -> Image.Image:
@@ -63,7 +70,14 @@ def bit_errors(image: Image.Image) -> int:
     """How many of the 64 decoded bits differ from the marker (64 if the image is too small to carry it)."""
     if min(image.size) < MIN_SIDE:
         return len(BITS)
-    return _bit_errors(_to_bgr(image))
+    return int(np.count_nonzero(_decode(_to_bgr(image)) != BITS))
+
+
+def decode_bits(image: Image.Image) -> np.ndarray:
+    """The 64 bits `image` reads as (uint8 0/1), the bits imwatermark's dwtDct decoder reads with the U scale 36."""
+    if min(image.size) < MIN_SIDE:
+        raise ValueError(f"an image needs at least {MIN_SIDE}×{MIN_SIDE} pixels to carry the 64 bits")
+    return _decode(_to_bgr(image))
 
 
 def detect(image: Image.Image) -> bool:
@@ -76,11 +90,35 @@ def _to_bgr(image: Image.Image) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(image.convert("RGB"))[:, :, ::-1])
 
 
-def _chroma_approximation(bgr: np.ndarray) -> np.ndarray:
-    """The Haar approximation band of the U plane, as pywt.dwt2 computes it."""
-    import cv2  # imported here: OpenCV is heavy and only needed once an image is stamped or checked
+def u_plane(bgr: np.ndarray) -> np.ndarray:
+    """The U plane of a uint8 BGR image as OpenCV's ``cvtColor(bgr, COLOR_BGR2YUV)[:, :, 1]`` (ints 0-255)."""
+    b, g, r = (bgr[:, :, channel].astype(np.int32) for channel in range(3))
+    half = 1 << (_FIXED - 1)  # adding half before the shift rounds to nearest
+    y = (_Y_WEIGHTS[0] * b + _Y_WEIGHTS[1] * g + _Y_WEIGHTS[2] * r + half) >> _FIXED
+    u = ((b - y) * _U_WEIGHT + (128 << _FIXED) + half) >> _FIXED  # >> floors negatives too, like C's on ints
+    return np.clip(u, 0, 255)
 
-    return approximation(cv2.cvtColor(bgr, cv2.COLOR_BGR2YUV)[:, :, _U].astype(np.float64))
+
+def _chroma_approximation(bgr: np.ndarray) -> np.ndarray:
+    """The Haar approximation band of the U plane, as exact 2×2 sums: what the encoder works on."""
+    return approximation(u_plane(bgr).astype(np.float64))
+
+
+def _read_approximation(bgr: np.ndarray) -> np.ndarray:
+    """The Haar approximation band of the U plane cropped to a multiple of 4, computed by pywt.dwt2: what is read.
+
+    Reading uses pywt, not the exact sums of `approximation`, because the two differ in the last bits (pywt's Haar
+    filter is 1/√2 in floating point), and a coefficient at exactly half the scale, or two tied for the largest,
+    then read differently: the exact sums disagreed with imwatermark's decoder in some bit on about 40 % of 405
+    test images (natural, marked, JPEG, posterised), pywt on none. The encoder keeps the exact sums, so stamped
+    pixels are the same as when it used OpenCV (its self-check, `_misread_blocks`, therefore sees exact ties).
+    """
+    import pywt  # imported here: video_watermark uses this module's block helpers without it
+
+    plane = u_plane(bgr)
+    rows, cols = plane.shape[0] // 4 * 4, plane.shape[1] // 4 * 4
+    approx, _details = pywt.dwt2(plane[:rows, :cols].astype(np.float64), "haar")
+    return np.asarray(approx)
 
 
 def approximation(plane: np.ndarray) -> np.ndarray:
@@ -161,10 +199,13 @@ def quantise(blocks: np.ndarray, guarded: np.ndarray | None, scale: float = _SCA
     blocks[index, top] = np.copysign(np.where(np.isfinite(best), best, fallback), value)
 
 
-def _bit_errors(bgr: np.ndarray) -> int:
-    # Read with imwatermark's own decoder, so "detected" means what the reference implementation reads. Imported
-    # here because the package imports torch (about 2 s) for its unrelated rivaGan method.
-    from imwatermark.maxDct import EmbedMaxDct
+def _decode(bgr: np.ndarray) -> np.ndarray:
+    """Read every block's bit by the max-coefficient rule and take a vote per bit over the blocks carrying it.
 
-    bits = EmbedMaxDct([], wmLen=len(BITS), scales=[0, _SCALE, 0]).decode(bgr)
-    return int(np.count_nonzero(np.asarray(bits, dtype=np.uint8) != BITS))
+    As in imwatermark, a bit is 1 when its blocks' mean vote times 255 exceeds 127: an even split reads as 1.
+    """
+    read = read_blocks(split_blocks(_read_approximation(bgr)), _SCALE)
+    slots = np.arange(len(read)) % len(BITS)
+    ones = np.bincount(slots, weights=read, minlength=len(BITS))
+    votes = np.bincount(slots, minlength=len(BITS))
+    return (ones / votes * 255 > 127).astype(np.uint8)

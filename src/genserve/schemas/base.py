@@ -56,8 +56,9 @@ Base64Bytes = Annotated[
 E = TypeVar("E", bound=enum.Enum)
 
 
-def proto_enum(enum_cls: type[E]) -> Any:
-    """An enum field that accepts the value's name in any case or its proto number (the legacy SDK's form)."""
+def proto_enum(enum_cls: type[E]) -> BeforeValidator:
+    """The validator of an enum field that accepts the value's name in any case or its proto number (the legacy
+    SDK's form): `Annotated[SomeEnum, proto_enum(SomeEnum)]`."""
     members = list(enum_cls)
 
     def parse(value: object) -> object:
@@ -76,4 +77,4 @@ def proto_enum(enum_cls: type[E]) -> Any:
                 raise ValueError(f"'{value}' is not one of {names}") from None
         return value
 
-    return Annotated[enum_cls, BeforeValidator(parse)]
+    return BeforeValidator(parse)

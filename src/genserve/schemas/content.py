@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, overload
 
 from pydantic import Field, model_validator
 
@@ -50,6 +50,10 @@ class Content(ProtoModel):
     parts: list[Part] = Field(default_factory=list)
 
 
+@overload
+def as_contents(value: str) -> list[dict[str, Any]]: ...
+@overload
+def as_contents(value: object) -> object: ...
 def as_contents(value: object) -> object:
     """REST callers may send a bare string or a single Content where a list is expected."""
     if isinstance(value, str):

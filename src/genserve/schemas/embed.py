@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from typing import Annotated
 
 from genserve.schemas.base import Int32, ProtoModel, proto_enum
 from genserve.schemas.content import Content
@@ -23,7 +24,7 @@ class TaskType(enum.Enum):
 class EmbedContentRequest(ProtoModel):
     model: str | None = None
     content: Content
-    task_type: proto_enum(TaskType) | None = None
+    task_type: Annotated[TaskType, proto_enum(TaskType)] | None = None
     title: str | None = None
     output_dimensionality: Int32 | None = None
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import Field, model_validator
 
@@ -43,8 +43,8 @@ class HarmBlockThreshold(enum.Enum):
 
 
 class SafetySetting(ProtoModel):
-    category: proto_enum(HarmCategory) | None = None
-    threshold: proto_enum(HarmBlockThreshold) | None = None
+    category: Annotated[HarmCategory, proto_enum(HarmCategory)] | None = None
+    threshold: Annotated[HarmBlockThreshold, proto_enum(HarmBlockThreshold)] | None = None
 
 
 class ThinkingConfig(ProtoModel):
@@ -75,7 +75,7 @@ class GenerationConfig(ProtoModel):
     # Schemas are user data (property names must survive unchanged), so they stay plain JSON here.
     response_schema: dict[str, Any] | None = None
     response_json_schema: Any = None
-    response_modalities: list[proto_enum(Modality)] | None = None
+    response_modalities: list[Annotated[Modality, proto_enum(Modality)]] | None = None
     speech_config: dict[str, Any] | None = None
     thinking_config: ThinkingConfig | None = None
     image_config: ImageConfig | None = None
@@ -97,8 +97,8 @@ class GenerateContentRequest(ContentsMixin):
     def _system_as_content(cls, data: Any) -> Any:
         # A plain string system instruction is a common REST shortcut.
         for key in ("systemInstruction", "system_instruction"):
-            if isinstance(data, dict) and isinstance(data.get(key), str):
-                data = {**data, key: as_contents(data[key])[0]}
+            if isinstance(data, dict) and isinstance(text := data.get(key), str):
+                data = {**data, key: as_contents(text)[0]}
         return data
 
 

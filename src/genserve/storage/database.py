@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session
+
+Row = TypeVar("Row")
+Record = TypeVar("Record")
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -28,3 +34,17 @@ def open_database(url: str) -> Engine:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
     return engine
+
+
+def delete_row(
+    engine: Engine, table: type[Row], key: tuple[Any, ...], record: Callable[[Row], Record]
+) -> Record | None:
+    """Deletes the row with this primary key and returns what it held, in one transaction (None: no such row), so
+    the caller can release what the row pointed to (a blob) after the row is gone."""
+    with Session(engine) as s, s.begin():
+        row = s.get(table, key)
+        if row is None:
+            return None
+        deleted = record(row)
+        s.delete(row)
+        return deleted

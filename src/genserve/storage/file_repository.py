@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import asdict, fields
 from datetime import datetime
 
@@ -10,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from genserve.core.file_types import FileIdTaken, FileRecord, FileSource, FileState, UploadSession
+from genserve.storage.database import delete_row
 from genserve.storage.tables import FileRow, UploadRow
 
 
@@ -74,6 +76,7 @@ class FileRepository:
                     UploadRow.owner == owner, UploadRow.finalized == 0, UploadRow.expiration_time > now
                 )
             ).scalar_one()
+        assert pending is not None  # coalesce(..., 0) is never NULL
         return int(count), int(size) + int(pending)
 
     def update(self, record: FileRecord) -> None:
@@ -81,19 +84,13 @@ class FileRepository:
             s.merge(_row(record))
 
     def delete(self, owner: str, file_id: str) -> FileRecord | None:
-        with Session(self._engine) as s, s.begin():
-            row = s.get(FileRow, (owner, file_id))
-            if row is None:
-                return None
-            record = _record(row)
-            s.delete(row)
-            return record
+        return delete_row(self._engine, FileRow, (owner, file_id), _record)
 
-    def expired(self, now: datetime) -> list[FileRecord]:
+    def expired(self, now: datetime) -> builtins.list[FileRecord]:
         with Session(self._engine) as s:
             return [_record(r) for r in s.scalars(select(FileRow).where(FileRow.expiration_time <= now))]
 
-    def in_state(self, state: FileState) -> list[FileRecord]:
+    def in_state(self, state: FileState) -> builtins.list[FileRecord]:
         with Session(self._engine) as s:
             return [_record(r) for r in s.scalars(select(FileRow).where(FileRow.state == state.value))]
 
@@ -125,7 +122,7 @@ class FileRepository:
         with Session(self._engine) as s, s.begin():
             s.execute(delete(UploadRow).where(UploadRow.id == upload_id))
 
-    def expired_uploads(self, now: datetime) -> list[str]:
+    def expired_uploads(self, now: datetime) -> builtins.list[str]:
         with Session(self._engine) as s, s.begin():
             ids = list(s.scalars(select(UploadRow.id).where(UploadRow.expiration_time <= now)))
             s.execute(delete(UploadRow).where(UploadRow.id.in_(ids)))

@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Collection
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import Engine, and_, bindparam, delete, or_, select, update
+from sqlalchemy import CursorResult, Delete, Engine, Update, and_, bindparam, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from genserve.core.operation_types import OperationRecord, OperationState
+from genserve.storage.database import delete_row
 from genserve.storage.tables import OperationRow
 
 QUEUED, RUNNING = OperationState.QUEUED.value, OperationState.RUNNING.value
@@ -73,16 +76,22 @@ def _key(owner: str, op_id: str):
     return and_(OperationRow.owner == owner, OperationRow.id == op_id)
 
 
+def _rowcount(s: Session, statement: Update | Delete) -> int:
+    """How many rows an UPDATE or DELETE matched. Session.execute is typed as returning a plain Result; for these
+    statements it is a CursorResult, which has the count."""
+    return cast("CursorResult[Any]", s.execute(statement)).rowcount
+
+
 class OperationRepository:
     """Synchronous and quick (indexed rows); callers on the event loop accept a millisecond."""
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._stamp_sql = None
+        self._stamp_sql: SQLCompiler | None = None
 
     def _change(self, *where, **values) -> bool:
         with Session(self._engine) as s, s.begin():
-            return s.execute(update(OperationRow).where(*where).values(**values)).rowcount > 0
+            return _rowcount(s, update(OperationRow).where(*where).values(**values)) > 0
 
     def insert(self, record: OperationRecord) -> bool:
         """False when (owner, id) is taken; the caller draws another id."""
@@ -107,7 +116,10 @@ class OperationRepository:
         if compiled is None:
             compiled = self._stamp_sql = _STAMP.compile(dialect=self._engine.dialect)
         values = {"owner": owner, "op_id": op_id}
-        params = tuple(values[p] for p in compiled.positiontup) if compiled.positional else values
+        params: tuple[str, ...] | dict[str, str] = values
+        if compiled.positional:
+            assert compiled.positiontup is not None  # a positional paramstyle always lists its parameters' order
+            params = tuple(values[p] for p in compiled.positiontup)
         connection = self._engine.raw_connection()
         try:
             cursor = connection.cursor()
@@ -152,13 +164,16 @@ class OperationRepository:
                 ).first()
                 if candidate is None:
                     return None
-                won = s.execute(
+                won = _rowcount(
+                    s,
                     update(OperationRow)
                     .where(_key(*candidate), OperationRow.state == QUEUED)
-                    .values(state=RUNNING, attempts=OperationRow.attempts + 1, update_time=now)
-                ).rowcount
+                    .values(state=RUNNING, attempts=OperationRow.attempts + 1, update_time=now),
+                )
                 if won:
-                    return _record(s.get(OperationRow, tuple(candidate), populate_existing=True))
+                    row = s.get(OperationRow, tuple(candidate), populate_existing=True)
+                    assert row is not None  # this transaction has just updated it
+                    return _record(row)
         return None
 
     def update_progress(
@@ -215,13 +230,7 @@ class OperationRepository:
         return state is None or state == OperationState.CANCELLED.value
 
     def delete(self, owner: str, op_id: str) -> OperationRecord | None:
-        with Session(self._engine) as s, s.begin():
-            row = s.get(OperationRow, (owner, op_id))
-            if row is None:
-                return None
-            record = _record(row)
-            s.delete(row)
-            return record
+        return delete_row(self._engine, OperationRow, (owner, op_id), _record)
 
     def recover_interrupted(
         self, now: datetime, max_attempts: int, code: int, message: Callable[[int], str]
@@ -248,14 +257,14 @@ class OperationRepository:
                     )
                 )
             # The re-run reports its own progress from the start.
-            requeued = s.execute(
-                update(OperationRow).where(running).values(state=QUEUED, progress_done=0, update_time=now)
-            ).rowcount
+            requeued = _rowcount(
+                s, update(OperationRow).where(running).values(state=QUEUED, progress_done=0, update_time=now)
+            )
         return requeued, len(exhausted)
 
     def expire(self, cutoff: datetime) -> int:
         """Deletes operations that finished before `cutoff`; returns how many."""
         with Session(self._engine) as s, s.begin():
-            return s.execute(
-                delete(OperationRow).where(OperationRow.state.in_(DONE), OperationRow.done_time < cutoff)
-            ).rowcount
+            return _rowcount(
+                s, delete(OperationRow).where(OperationRow.state.in_(DONE), OperationRow.done_time < cutoff)
+            )

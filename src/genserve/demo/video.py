@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from genserve.demo_image import TEXT_WIDTH, _seeded, _t5_encoder, build_t5_tokenizer
+from genserve.demo.image import TEXT_WIDTH, build_t5_tokenizer, seeded, t5_encoder
 
 LTX_DIR, WAN_DIR, WAN_I2V_DIR, AUDIO_DIR = "video-ltx", "video-wan", "video-wan-i2v", "audio-stable"
 T5_MAX_TOKENS = 128  # as in LTX-Video's and Stable Audio Open's tokenizers: the pipelines pad prompts to it
 LTX_LATENT = 8  # latent channels (real: 128)
 WAN_LATENT = 16  # the Wan 2.1 VAE's latent channels, whose normalisation constants come with the class
 AUDIO_LATENT = 8  # Oobleck latent channels (real: 64)
+
+# mypy reads `from diffusers import SomePipeline` as the placeholder class diffusers declares for installs
+# without torch, which has no save_pretrained: hence the `type: ignore` where a pipeline is saved.
 
 
 def _t5_tokenizer():
@@ -27,15 +30,15 @@ def build_ltx_pipeline(target: Path) -> None:
     from diffusers import LTXPipeline
 
     tokenizer = _t5_tokenizer()
-    with _seeded(20):
+    with seeded(20):
         pipe = LTXPipeline(
             transformer=_ltx_transformer(),
             vae=_ltx_vae(),
-            text_encoder=_t5_encoder(tokenizer),
+            text_encoder=t5_encoder(tokenizer),
             tokenizer=tokenizer,
             scheduler=ltx_scheduler(),
         )
-    pipe.save_pretrained(target)
+    pipe.save_pretrained(target)  # type: ignore[attr-defined]
 
 
 def ltx_scheduler():
@@ -88,8 +91,8 @@ def build_stable_audio_pipeline(target: Path) -> None:
     from diffusers.pipelines.stable_audio import StableAudioProjectionModel
 
     tokenizer = _t5_tokenizer()
-    with _seeded(30):
-        text_encoder = _t5_encoder(tokenizer)
+    with seeded(30):
+        text_encoder = t5_encoder(tokenizer)
         projection = StableAudioProjectionModel(
             text_encoder_dim=TEXT_WIDTH, conditioning_dim=TEXT_WIDTH, min_value=0, max_value=512
         )
@@ -107,7 +110,7 @@ def build_stable_audio_pipeline(target: Path) -> None:
                 prediction_type="v_prediction",
             ),
         )
-    pipe.save_pretrained(target)
+    pipe.save_pretrained(target)  # type: ignore[attr-defined]
 
 
 def _oobleck_vae():
@@ -149,7 +152,7 @@ def build_wan_pipeline(target: Path) -> None:
     from diffusers import UniPCMultistepScheduler, WanPipeline
 
     tokenizer = _t5_tokenizer()
-    with _seeded(40):
+    with seeded(40):
         pipe = WanPipeline(
             tokenizer=tokenizer,
             text_encoder=_umt5_encoder(tokenizer),
@@ -158,7 +161,7 @@ def build_wan_pipeline(target: Path) -> None:
             # Wan's own sampler: UniPC over flow-matching sigmas.
             scheduler=UniPCMultistepScheduler(prediction_type="flow_prediction", use_flow_sigmas=True, flow_shift=3.0),
         )
-    pipe.save_pretrained(target)
+    pipe.save_pretrained(target)  # type: ignore[attr-defined]
 
 
 def build_wan_i2v_pipeline(target: Path) -> None:
@@ -171,7 +174,7 @@ def build_wan_i2v_pipeline(target: Path) -> None:
     vision = CLIPVisionConfig(
         hidden_size=16, intermediate_size=32, num_hidden_layers=2, num_attention_heads=2, image_size=32, patch_size=8
     )
-    with _seeded(41):
+    with seeded(41):
         pipe = WanImageToVideoPipeline(
             tokenizer=tokenizer,
             text_encoder=_umt5_encoder(tokenizer),
@@ -182,7 +185,7 @@ def build_wan_i2v_pipeline(target: Path) -> None:
             transformer=_wan_transformer(in_channels=2 * WAN_LATENT + 4, image_dim=vision.hidden_size),
             scheduler=UniPCMultistepScheduler(prediction_type="flow_prediction", use_flow_sigmas=True, flow_shift=3.0),
         )
-    pipe.save_pretrained(target)
+    pipe.save_pretrained(target)  # type: ignore[attr-defined]
 
 
 def _umt5_encoder(tokenizer):

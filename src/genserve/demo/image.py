@@ -16,9 +16,12 @@ SD_DIR, PIX2PIX_DIR, KONTEXT_DIR = "image-sd", "image-pix2pix", "image-kontext"
 TEXT_WIDTH = 32  # the text encoders' hidden size, which is the UNet's cross-attention width
 CLIP_MAX_TOKENS = 77  # as in every Stable Diffusion checkpoint: long prompts are truncated for conditioning
 
+# mypy reads `from diffusers import SomePipeline` as the placeholder class diffusers declares for installs
+# without torch, which has no save_pretrained: hence the `type: ignore` where a pipeline is saved.
+
 
 @contextmanager
-def _seeded(seed: int) -> Iterator[None]:
+def seeded(seed: int) -> Iterator[None]:
     """The same weights on every build, without disturbing the caller's random state."""
     import torch
 
@@ -101,7 +104,7 @@ def _sd_components(unet_in_channels: int, seed: int) -> dict:
     from diffusers import EulerDiscreteScheduler
 
     tokenizer = build_clip_tokenizer()
-    with _seeded(seed):
+    with seeded(seed):
         unet, vae, text_encoder = _sd_unet(unet_in_channels), _sd_vae(), _clip_text_model(tokenizer)
     return {
         "unet": unet,
@@ -124,7 +127,7 @@ def build_sd_pipeline(target: Path) -> None:
         feature_extractor=None,
         requires_safety_checker=False,
     )
-    pipe.save_pretrained(target)
+    pipe.save_pretrained(target)  # type: ignore[attr-defined]
 
 
 def build_instruct_pix2pix_pipeline(target: Path) -> None:
@@ -137,7 +140,7 @@ def build_instruct_pix2pix_pipeline(target: Path) -> None:
         feature_extractor=None,
         requires_safety_checker=False,
     )
-    pipe.save_pretrained(target)
+    pipe.save_pretrained(target)  # type: ignore[attr-defined]
 
 
 def build_t5_tokenizer():
@@ -158,9 +161,9 @@ def build_flux_kontext_pipeline(target: Path) -> None:
     from diffusers import FlowMatchEulerDiscreteScheduler, FluxKontextPipeline
 
     clip_tokenizer, t5_tokenizer = build_clip_tokenizer(), build_t5_tokenizer()
-    with _seeded(12):
+    with seeded(12):
         transformer, vae = _flux_transformer(), _flux_vae()
-        text_encoder, text_encoder_2 = _clip_text_model(clip_tokenizer), _t5_encoder(t5_tokenizer)
+        text_encoder, text_encoder_2 = _clip_text_model(clip_tokenizer), t5_encoder(t5_tokenizer)
     pipe = FluxKontextPipeline(
         transformer=transformer,
         vae=vae,
@@ -170,10 +173,10 @@ def build_flux_kontext_pipeline(target: Path) -> None:
         tokenizer_2=t5_tokenizer,
         scheduler=FlowMatchEulerDiscreteScheduler(use_dynamic_shifting=True),
     )
-    pipe.save_pretrained(target)
+    pipe.save_pretrained(target)  # type: ignore[attr-defined]
 
 
-def _t5_encoder(tokenizer):
+def t5_encoder(tokenizer):
     from transformers import T5Config, T5EncoderModel
 
     config = T5Config(vocab_size=len(tokenizer), d_model=TEXT_WIDTH, d_kv=8, d_ff=64, num_layers=2, num_heads=4)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
+from genserve.demo.text import tiny_text_config
+
 IMAGE_TOKEN = "<image>"
 IMAGE_SIZE, PATCH_SIZE = 56, 14
 
@@ -30,8 +32,6 @@ def build_vlm(target: Path, tokenizer, chat_template: str) -> None:
         LlavaProcessor,
     )
 
-    from genserve.demo import tiny_text_config  # here, not at the top: demo.py imports this module
-
     tokenizer = copy.deepcopy(tokenizer)
     tokenizer.add_tokens([IMAGE_TOKEN], special_tokens=True)  # special: never split, skipped in replies
     tokenizer.chat_template = chat_template
@@ -48,7 +48,7 @@ def build_vlm(target: Path, tokenizer, chat_template: str) -> None:
     config = LlavaConfig(
         vision_config=vision,
         text_config=text,
-        image_token_id=tokenizer.convert_tokens_to_ids(IMAGE_TOKEN),
+        image_token_index=tokenizer.convert_tokens_to_ids(IMAGE_TOKEN),
         # "default" drops CLIP's class token: one prompt token per patch.
         vision_feature_select_strategy="default",
         tie_word_embeddings=True,
