@@ -10,10 +10,10 @@ hold back, so "time to first text" measured the tokenizer more than the server.
 
 Quick mode: genserve's own tiny demo chat model (Qwen3, 205k parameters, vocab 2048).
 
-Both get the ChatML template (genserve.demo.CHAT_TEMPLATE) and a generation_config.json with the sampling every
+Both get the ChatML template (genserve.demo.text.CHAT_TEMPLATE) and a generation_config.json with the sampling every
 engine in the benchmark uses (temperature 1.0, top-k 64, top-p 0.95: the Gemini defaults genserve applies), so that
 `transformers serve`, which reads top-k only from the model's generation config, samples the same way. Then GGUF
-files (bf16 and Q8_0) for llama.cpp, written by genserve.gguf_builder."""
+files (bf16 and Q8_0) for llama.cpp, written by genserve.demo.gguf."""
 
 from __future__ import annotations
 
@@ -207,7 +207,7 @@ def ensure_models(cache: Path, quick: bool, log=print) -> dict:
         try:
             from genserve.demo.gguf import write_gguf
         except ImportError as exc:
-            ggufs[dtype] = f"genserve.gguf_builder not importable ({exc})"
+            ggufs[dtype] = f"genserve.demo.gguf not importable ({exc})"
             continue
         t0 = time.perf_counter()
         partial = out.with_suffix(".partial")

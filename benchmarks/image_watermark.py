@@ -25,20 +25,10 @@ from PIL import Image
 
 from genserve.provenance import Provenance, verify_bytes, watermark
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from video_watermark import scene as natural_image  # noqa: E402  the same photo-like picture
+
 SIZES = [128, 512, 1024]
-
-
-def natural_image(size: int, seed: int = 0) -> Image.Image:
-    """A smooth colour gradient with soft blobs and pixel noise (the picture tests/unit/test_provenance.py uses)."""
-    rng = np.random.default_rng(seed)
-    y, x = np.mgrid[0:size, 0:size] / size
-    pixels = np.stack([200 * x + 30, 180 * y + 40, 120 * (1 - x * y) + 60], axis=-1)
-    for _ in range(6):
-        cx, cy, spread = rng.random(3)
-        blob = np.exp(-((x - cx) ** 2 + (y - cy) ** 2) / (0.02 + spread * 0.05))
-        pixels += (rng.random(3) * 120 - 60) * blob[..., None]
-    pixels += rng.normal(0, 8, pixels.shape)
-    return Image.fromarray(np.clip(pixels, 0, 255).astype(np.uint8))
 
 
 def encoded(image: Image.Image, fmt: str, **options: object) -> Image.Image:

@@ -133,7 +133,8 @@ def test_python_text_to_image_sample_saves_a_marked_png(live: Any, tmp_path: Pat
     assert_watermark_survived(saved, PIG)
     shown = wait_for_files(tmp_path / "shown", "*.png")
     assert shown, f"image.show() was never reached (no image part?); stdout:\n{proc.stdout}"
-    assert Image.open(shown[-1]).size == SQUARE
+    with Image.open(shown[-1]) as image:
+        assert image.size == SQUARE
 
 
 def test_python_image_editing_sample_shows_an_edit_shaped_like_the_input(live: Any, tmp_path: Path) -> None:

@@ -141,7 +141,8 @@ def check_files_and_errors(url: str, bin_dir: Path, tmp: Path) -> None:
     assert httpx.delete(f"{url}/v1beta/{name}", headers=KEY).status_code == 200
     missing = httpx.post(f"{url}/v1beta/models/no-such-model:generateContent", headers=KEY, json={"contents": "hi"})
     assert missing.status_code == 404 and missing.json()["error"]["status"] == "NOT_FOUND"
-    bad = httpx.post(f"{url}/v1beta/files", headers={**KEY, "content-type": "application/json"}, content=b"{")
+    start_headers = {**KEY, "X-Goog-Upload-Protocol": "resumable", "X-Goog-Upload-Command": "start"}
+    bad = httpx.post(f"{url}/upload/v1beta/files", headers=start_headers, content=b'{"file": ')
     assert bad.status_code == 400 and bad.json()["error"]["status"] == "INVALID_ARGUMENT"
 
 

@@ -24,11 +24,11 @@ def free_port() -> int:
 
 def start(args, tmp_path):
     port = free_port()
-    log = open(tmp_path / "server.log", "w")
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    proc = subprocess.Popen(
-        [*GENSERVE, "serve", "--port", str(port), *args], stdout=log, stderr=subprocess.STDOUT, env=env
-    )
+    with open(tmp_path / "server.log", "w") as log:  # the server writes to its own copy of the descriptor
+        proc = subprocess.Popen(
+            [*GENSERVE, "serve", "--port", str(port), *args], stdout=log, stderr=subprocess.STDOUT, env=env
+        )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:

@@ -79,12 +79,12 @@ class Server:
     def start(self) -> Server:
         port = free_port()
         self.starts += 1
-        log = open(self.root / f"server-{self.starts}.log", "w")
         args = [*GENSERVE, "--config", str(self.config), "--data-dir", str(self.data_dir), "--port", str(port)]
         for key in self.keys:
             args += ["--api-key", key]
         env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-        self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env)
+        with open(self.root / f"server-{self.starts}.log", "w") as log:  # the server keeps its own descriptor
+            self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env)
         self.url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:

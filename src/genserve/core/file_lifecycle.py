@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 from genserve.core.file_types import FileRecord, FileState
@@ -45,12 +46,12 @@ class FileLifecycle:
     async def probe(self, record: FileRecord) -> FileRecord:
         try:
             info = await asyncio.to_thread(self.prober, self.files.blob_path(record), record.mime_type)
-            done = record.evolve(state=FileState.ACTIVE, video_duration_s=info.duration_s)
+            done = replace(record, state=FileState.ACTIVE, video_duration_s=info.duration_s)
         except Exception as exc:  # undecodable media is the user's problem, reported on the file
-            done = record.evolve(
-                state=FileState.FAILED, error_code=400, error_message=f"Could not decode the file: {exc}"
+            done = replace(
+                record, state=FileState.FAILED, error_code=400, error_message=f"Could not decode the file: {exc}"
             )
-        done = done.evolve(update_time=self.files.clock())
+        done = replace(done, update_time=self.files.clock())
         if self.files.repo.get(record.owner, record.id, self.files.clock()) is not None:  # not deleted meanwhile
             self.files.repo.update(done)
         return done

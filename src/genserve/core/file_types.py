@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, TypedDict
-
-if TYPE_CHECKING:
-    from typing_extensions import Unpack  # typing.Unpack is 3.11+; only read by type checkers here
 
 
 class FileState(str, enum.Enum):
@@ -40,30 +36,6 @@ class FileRecord:
     video_duration_s: float | None = None
     error_code: int | None = None
     error_message: str | None = None
-
-    def evolve(self, **changes: Unpack[FileChanges]) -> FileRecord:
-        return replace(self, **changes)
-
-
-class FileChanges(TypedDict, total=False):
-    """The fields FileRecord.evolve may change, with their types."""
-
-    owner: str
-    id: str
-    display_name: str
-    mime_type: str
-    size_bytes: int
-    sha256_hex: str
-    state: FileState
-    source: FileSource
-    api_version: str
-    blob_key: str
-    create_time: datetime
-    update_time: datetime
-    expiration_time: datetime
-    video_duration_s: float | None
-    error_code: int | None
-    error_message: str | None
 
 
 @dataclass(frozen=True)
