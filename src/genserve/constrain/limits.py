@@ -1,10 +1,14 @@
 """What a schema may hold before anything walks it recursively, and whether it admits any finite value at all.
 
 These counts are checked while a request is converted, on the schema as sent: they bound the work and memory of
-every later step and are independent of the model. What compilation will cost for a model's vocabulary is
-estimated later, just before compiling (constrain/cost.py: on a real 151,936-id vocabulary a 100,000-value enum
-took 7.5 s and a string with maxLength 32 already 1.2 s), and compiled grammars are cached by schema
-(constrain/grammar.py): a schema sent again costs nothing.
+every later step and are independent of the model. Compiling for a model is cheap with llguidance (it builds masks
+token by token, so the vocabulary does not multiply the compile cost) and its own limits bound every step
+(engines/constrained/grammar.py); compiled grammars are cached by schema, so a schema sent again costs nothing.
+
+One cost is not bounded by llguidance's fuel: a long literal (a const or enum value, a property name). Every mask
+computed while the reply is inside it walks the rest of the literal, so each token costs time in proportion to its
+length (llguidance 1.9.1 on a 151,936-id vocabulary: 0.3 ms per token at 1,000 characters, 3 ms at 10,000, 31 ms at
+50,000); MAX_LITERAL keeps that to a few milliseconds per token.
 
 Every check here is iterative. The converters and validators after it recurse, several frames per level: at
 MAX_DEPTH the deepest chains measured 400 frames (jsonschema's own check_schema is most of it) of the 1,000 Python
@@ -12,27 +16,34 @@ allows, whatever the HTTP boundary lets through."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from genserve.constrain.cost import regex_positions
 from genserve.errors import InvalidArgument
+
+try:  # the parser the re module itself uses (Python 3.11 renamed sre_parse to re._parser)
+    from re import _parser  # type: ignore[attr-defined]
+except ImportError:  # pragma: no cover - Python 3.10
+    import sre_parse as _parser
 
 MAX_DEPTH = 48  # objects and lists inside one another, counting the schema's own wrappers (properties, anyOf ...)
 MAX_NODES = 5_000  # objects and lists in all
 MAX_ENUM_VALUES = 2_000  # enum and const values in all
 MAX_PROPERTIES = 1_000  # properties declared in all
 MAX_TEXT = 200_000  # characters of every string in the schema (names, values, patterns, descriptions)
+MAX_LITERAL = 10_000  # characters of one const or enum value (as JSON) or one property name: see above
 # Python's regex parser (which jsonschema's own check runs) recurses once per nested group: 500 levels raise
 # RecursionError. Real patterns nest a few.
 MAX_PATTERN_NESTING = 32
-# Character positions a pattern expands to, counting {m,n} as n copies: xgrammar's regex compilation grows faster
-# than that (on the demo's vocabulary (ab|cd){1,500}, 2,000 positions, took 0.09 s; {1,1000} 0.23 s; {1,10000} 28 s).
+# Character positions a pattern expands to, counting {m,n} as n copies. Far more than any real pattern needs (a UUID
+# is 36); it keeps a pattern's automaton, which llguidance builds state by state as tokens need it, small.
 MAX_PATTERN_POSITIONS = 2_000
 
 
 def check_budget(schema: Any, where: str) -> None:
     """Refuses a schema (or a list of them) over any of the limits above, naming the limit and how to get under it."""
     nodes = enum_values = properties = text = 0
+    literals: list[tuple[Any, str]] = []  # (value, what it is), measured once the depth is known to be bounded
     stack: list[tuple[Any, int]] = [(schema, 1)]
     while stack:
         node, depth = stack.pop()
@@ -49,9 +60,13 @@ def check_budget(schema: Any, where: str) -> None:
                 _check_pattern(node["pattern"], where)
             if isinstance(node.get("enum"), list):
                 enum_values += len(node["enum"])
-            enum_values += "const" in node
+                literals.extend((value, "an enum value") for value in node["enum"])
+            if "const" in node:
+                enum_values += 1
+                literals.append((node["const"], "a const value"))
             if isinstance(node.get("properties"), dict):
                 properties += len(node["properties"])
+                literals.extend((name, "a property name") for name in node["properties"])
             text += sum(len(k) for k in node)
             stack.extend((value, depth + 1) for value in node.values())
         else:
@@ -64,12 +79,18 @@ def check_budget(schema: Any, where: str) -> None:
     ):
         if count > limit:
             _refuse(where, f"it holds {count} {what}, more than {limit}", "split the task or shorten the schema")
+    for value, what in literals:
+        # A string's JSON form is at least its length; anything else is measured as the JSON it stands for.
+        length = len(value) if isinstance(value, str) else len(json.dumps(value, ensure_ascii=False))
+        if length > MAX_LITERAL:
+            problem = f"{what} is {length} characters long, more than {MAX_LITERAL}"
+            _refuse(where, problem, "shorten it, or describe the value with a pattern or a length bound")
 
 
 def _check_pattern(pattern: str, where: str) -> None:
     if _nesting(pattern) > MAX_PATTERN_NESTING:
         _refuse(where, f"a pattern nests groups deeper than {MAX_PATTERN_NESTING} levels", "flatten it")
-    positions = regex_positions(pattern, weighted=False)
+    positions = pattern_positions(pattern)
     if positions > MAX_PATTERN_POSITIONS:
         problem = f"a pattern expands to {positions:.0f} character positions, more than {MAX_PATTERN_POSITIONS}"
         _refuse(where, problem, "use smaller repetition counts ({m,n})")
@@ -77,6 +98,36 @@ def _check_pattern(pattern: str, where: str) -> None:
 
 def _refuse(where: str, problem: str, fix: str) -> None:
     raise InvalidArgument(f"{where}: the schema is too large to enforce: {problem}; {fix}")
+
+
+def pattern_positions(pattern: str) -> float:
+    """How many character positions a regex expands to: a bounded repetition {m,n} is n copies of its body, an
+    unbounded one its minimum. The caller bounds the pattern's group nesting first: the parser recurses once per
+    level. An invalid pattern (the schema checker refuses it later) counts one position per character."""
+    try:
+        parsed = _parser.parse(pattern)
+    except Exception:
+        return float(len(pattern))
+    return _positions(parsed)
+
+
+def _positions(items: Any) -> float:
+    total = 0.0
+    for op, arg in items:
+        name = str(op)
+        if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            low, high, body = arg
+            count = low if high == _parser.MAXREPEAT else high
+            total += max(count, 1) * _positions(body)
+        elif name == "SUBPATTERN":
+            total += _positions(arg[-1])
+        elif name == "BRANCH":
+            total += sum(_positions(branch) for branch in arg[1])
+        elif name == "ATOMIC_GROUP":
+            total += _positions(arg)
+        elif name in ("LITERAL", "IN", "ANY", "NOT_LITERAL", "CATEGORY"):
+            total += 1
+    return total
 
 
 def _nesting(pattern: str) -> int:
@@ -144,17 +195,17 @@ def _finite(node: dict[str, Any], root: dict[str, Any], finite: dict[int, bool])
     required = [r for r in required if isinstance(r, str)] if isinstance(required, list) else []
     if "object" in may_be and all(ok(properties.get(name, True)) for name in required):
         # minProperties may demand more than the required ones: enough finite others must exist.
-        wanted = node.get("minProperties") if isinstance(node.get("minProperties"), int) else 0
+        wanted = node["minProperties"] if isinstance(node.get("minProperties"), int) else 0
         missing = wanted - len(set(required))
         others = [schema for name, schema in properties.items() if name not in required]
         extra = node.get("additionalProperties", False)
-        patterns = node.get("patternProperties") if isinstance(node.get("patternProperties"), dict) else {}
+        patterns = node["patternProperties"] if isinstance(node.get("patternProperties"), dict) else {}
         unlimited = (extra is not False and ok(extra)) or any(ok(p) for p in patterns.values())
         if missing <= 0 or unlimited or sum(ok(p) for p in others) >= missing:
             return True
     if "array" in may_be:
-        needed = node.get("minItems", 0) if isinstance(node.get("minItems"), int) else 0
-        prefix = node.get("prefixItems") if isinstance(node.get("prefixItems"), list) else []
+        needed = node["minItems"] if isinstance(node.get("minItems"), int) else 0
+        prefix = node["prefixItems"] if isinstance(node.get("prefixItems"), list) else []
         if all(ok(item) for item in prefix[:needed]) and (needed <= len(prefix) or ok(node.get("items", True))):
             return True
     return False

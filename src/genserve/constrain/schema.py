@@ -2,10 +2,12 @@
 
 Gemini accepts two schema dialects: the OpenAPI-subset `Schema` object (`responseSchema`, `parameters`) and plain
 JSON Schema (`responseJsonSchema`, `parametersJsonSchema`). Both end up as plain JSON Schema here. A schema is
-refused up front when it uses something xgrammar 0.2.8 would silently not enforce: the reply would then claim to
-match a schema it does not match. Every refusal names the field path and says what to change.
+refused up front when constrained decoding cannot enforce it as JSON Schema means it: the reply would otherwise
+claim to match a schema it does not match, or the request would fail later with the grammar library's message and
+no field path. Every refusal names the field path and says what to change. `grammar_schema` then writes a checked
+schema in the form the grammar compiler (engines/constrained/, llguidance) reads.
 
-Pure functions, no xgrammar import: the API layer calls them while converting a request."""
+Pure functions, no grammar library import: the API layer calls them while converting a request."""
 
 from __future__ import annotations
 
@@ -43,11 +45,15 @@ _OPENAPI_KEYS = {
 # Vertex AI has these; the Gemini API (and so genserve) takes them only in the JSON Schema field.
 _JSON_SCHEMA_ONLY = {"additionalProperties", "defs", "ref", "$defs", "$ref"}
 # Gemini's `format` also carries int32/int64/float/double and "enum", which mean nothing to a JSON Schema validator;
-# only string formats JSON Schema defines are kept (xgrammar enforces them).
+# only string formats JSON Schema defines are kept.
 _STRING_FORMATS = frozenset(
     "date-time date time duration email idn-email hostname idn-hostname ipv4 ipv6 uri uri-reference iri "
     "iri-reference uuid uri-template json-pointer relative-json-pointer".split()
 )
+# The formats the grammar compiler enforces (llguidance 1.9.1 refuses a schema with any other). The rest stay what
+# JSON Schema 2020-12 makes every format by default, an annotation: grammar_schema() leaves them out, as xgrammar
+# silently did before.
+ENFORCED_FORMATS = frozenset("date-time time date duration email hostname ipv4 ipv6 uuid uri".split())
 
 
 def openapi_to_json_schema(schema: dict[str, Any], where: str) -> dict[str, Any]:
@@ -113,7 +119,7 @@ def _convert(schema: Any, where: str) -> dict[str, Any]:
         for name in order:
             if name not in props:
                 raise InvalidArgument(f"{at('propertyOrdering')}: {name!r} is not one of the properties")
-        # xgrammar writes properties in the order of the dict: listed ones first, the others after in their order.
+        # The grammar writes properties in the order of the dict: listed ones first, the others after in their order.
         out["properties"] = {**{k: props[k] for k in order}, **props}
     if "required" in fields:
         out["required"] = _names(fields["required"][1], at("required"))
@@ -224,7 +230,8 @@ _CONSTRAINTS = frozenset(
     "pattern minimum maximum exclusiveMinimum exclusiveMaximum multipleOf $dynamicRef $recursiveRef".split()
 )
 
-# What xgrammar 0.2.8 accepts but does not enforce (each checked against its matcher): a reply could break them.
+# What the grammar compiler does not implement (llguidance 1.9.1 refuses each as "Unimplemented keys"; xgrammar
+# before it accepted them and did not enforce them): refused here with a way round.
 _BY_CASE = "use anyOf with one branch per case"
 _LOCAL_REF = "use a local $ref such as #/$defs/Name"
 _UNENFORCED = {
@@ -244,7 +251,8 @@ _UNENFORCED = {
     "$recursiveAnchor": _LOCAL_REF,
 }
 
-# Regex features the grammar compiler either rejects or silently ignores (lookaround).
+# Regex features the grammar compiler's regex engine does not have (it matches by automaton: no lookaround, no
+# backreferences), or that read differently in it than in ECMA-262 regexes (word boundaries, Unicode classes).
 _REGEX_UNSUPPORTED = [
     (re.compile(r"\(\?<?[=!]"), "lookahead/lookbehind assertions"),
     (re.compile(r"(?<!\\)(?:\\\\)*\\[bB]"), "word boundaries (\\b, \\B)"),
@@ -383,7 +391,7 @@ class _Checker:
         if types is None:
             return
         allowed = {types} if isinstance(types, str) else set(types)
-        values = [("enum", i, v) for i, v in enumerate(schema.get("enum", []))]
+        values: list[tuple[str, int | None, Any]] = [("enum", i, v) for i, v in enumerate(schema.get("enum", []))]
         if "const" in schema:
             values.append(("const", None, schema["const"]))
         for key, index, value in values:
@@ -403,7 +411,8 @@ class _Checker:
                     raise InvalidArgument(f"{where}.pattern: {what} are not supported by constrained decoding")
         lengths = [k for k in ("minLength", "maxLength") if k in schema]
         for other in ("pattern", "format"):
-            # The grammar compiler drops the length when a pattern or format is present.
+            # One keyword states the length: the grammar would intersect the two, and a format's fixed shape with a
+            # length bound easily matches nothing (date with maxLength 3), which would only fail at compile time.
             if other in schema and lengths:
                 raise InvalidArgument(
                     f"{where}: {'/'.join(lengths)} cannot be combined with {other}; "
@@ -421,7 +430,8 @@ class _Checker:
             )
         if not integer:
             return
-        # xgrammar needs whole bounds on integers and 64-bit ones; a fractional bound is rounded inwards.
+        # Whole 64-bit bounds on integers: a fractional bound is rounded inwards here, so the normalised schema says
+        # what is enforced; larger ones are refused (the grammar's integer ranges stop at 64 bits).
         bounds = (("minimum", True), ("maximum", False), ("exclusiveMinimum", True), ("exclusiveMaximum", False))
         for key, lower in bounds:
             if key not in schema:
@@ -439,7 +449,7 @@ class _Checker:
     def _check_objects(self, schema: dict[str, Any], out: dict[str, Any], where: str) -> None:
         properties = schema.get("properties", {})
         if "propertyOrdering" in schema:
-            # Gemini's extension to JSON Schema. xgrammar writes properties in dict order, so the dict is reordered
+            # Gemini's extension to JSON Schema. The grammar writes properties in dict order, so the dict is reordered
             # (listed properties first, the others after them in their order) and the keyword dropped.
             order = _names(schema["propertyOrdering"], f"{where}.propertyOrdering")
             for name in order:
@@ -448,7 +458,7 @@ class _Checker:
             out["properties"] = {**{k: properties[k] for k in order}, **properties}
             del out["propertyOrdering"]
         for name in schema.get("required", ()):
-            # The grammar compiler drops such a name: the reply would then lack a property it must have.
+            # Undeclared properties are never written (grammar_schema), so such a name could never appear.
             if name not in properties:
                 raise InvalidArgument(
                     f"{where}.required: {name!r} is required but not defined in properties; add it to properties"
@@ -462,19 +472,19 @@ class _Checker:
                 raise InvalidArgument(f"{where}: {low} {schema[low]} is greater than {high} {schema[high]}")
 
     def _check_disjoint(self, branches: list[Any], where: str) -> None:
-        """xgrammar treats a oneOf whose branches may overlap as anyOf: a reply could then match two branches.
+        """A oneOf whose branches may overlap cannot be enforced as anyOf: a reply could then match two branches.
         Accepted are branches of different types, or objects told apart by a required property with a const/enum
-        (a pydantic discriminated union)."""
+        (a pydantic discriminated union); for those anyOf is exact, and the grammar compiler reads them so."""
         resolved = [self._resolve(b) for b in branches]
-        kinds = [_branch_types(b) for b in resolved]
-        if all(k is not None for k in kinds) and all(
+        kinds = [k for k in (_branch_types(b) for b in resolved) if k is not None]
+        if len(kinds) == len(resolved) and all(
             not _overlap(kinds[i], kinds[j]) for i in range(len(kinds)) for j in range(i)
         ):
             return
         if all(isinstance(b, dict) for b in resolved):
             for name in set.intersection(*(set(b.get("required", ())) for b in resolved)):
-                tags = [self._tags(b.get("properties", {}).get(name)) for b in resolved]
-                if all(t is not None for t in tags) and all(
+                tags = [t for t in (self._tags(b.get("properties", {}).get(name)) for b in resolved) if t is not None]
+                if len(tags) == len(resolved) and all(
                     not tags[i] & tags[j] for i in range(len(tags)) for j in range(i)
                 ):
                     return
@@ -536,3 +546,51 @@ def _overlap(a: set[str], b: set[str]) -> bool:
         return types | {"number"} if "integer" in types else types | {"integer"} if "number" in types else types
 
     return bool(widen(a) & widen(b))
+
+
+# -- the form the grammar compiler reads -----------------------------------------------------------------------
+
+# Keywords whose value is one subschema, a map of them, or a list of them (everything else is a value or a name).
+_SUBSCHEMA = ("items", "additionalProperties", "unevaluatedProperties", "unevaluatedItems", "propertyNames")
+_SUBSCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions")
+_SUBSCHEMA_LISTS = ("anyOf", "oneOf", "allOf", "prefixItems")
+_APPLICATORS = ("$ref", "anyOf", "oneOf", "allOf")
+
+
+def grammar_schema(schema: Any) -> Any:
+    """A checked JSON Schema as the grammar compiler must read it to write what Gemini writes. Returns a copy:
+
+    - an object with declared properties gets no others (`additionalProperties: false` unless the schema says what
+      others may be), and an array of `prefixItems` no further items, as Gemini's structured output never adds
+      undeclared fields and xgrammar's strict mode did not either; an object or array that declares nothing stays
+      free (JSON mode's "any object");
+    - `unevaluatedProperties` / `unevaluatedItems`, which llguidance does not implement, are read as
+      `additionalProperties` / `items` where nothing else (no $ref, anyOf, oneOf, allOf) could evaluate properties
+      or items, which is when the two mean the same;
+    - a `format` the compiler does not enforce is left out: it is an annotation (see ENFORCED_FORMATS).
+
+    Literal values (const, enum, default, examples) are copied untouched; the schema's depth was bounded when it was
+    checked, so the recursion here is too."""
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, Any] = {}
+    for key, value in schema.items():  # in the schema's order: llguidance reads keywords in order (property order)
+        if key in _SUBSCHEMA:
+            value = grammar_schema(value)
+        elif key in _SUBSCHEMA_MAPS and isinstance(value, dict):
+            value = {name: grammar_schema(child) for name, child in value.items()}
+        elif key in _SUBSCHEMA_LISTS and isinstance(value, list):
+            value = [grammar_schema(child) for child in value]
+        out[key] = value
+    alone = not any(key in schema for key in _APPLICATORS)
+    if alone and "unevaluatedProperties" in out and "additionalProperties" not in out:
+        out["additionalProperties"] = out.pop("unevaluatedProperties")
+    if alone and "unevaluatedItems" in out and "items" not in out:
+        out["items"] = out.pop("unevaluatedItems")
+    if "properties" in out and "additionalProperties" not in out and "unevaluatedProperties" not in out:
+        out["additionalProperties"] = False
+    if "prefixItems" in out and "items" not in out and "unevaluatedItems" not in out:
+        out["items"] = False
+    if isinstance(out.get("format"), str) and out["format"] not in ENFORCED_FORMATS:
+        del out["format"]
+    return out

@@ -23,7 +23,6 @@ from transformers import (
 )
 from transformers.generation.streamers import BaseStreamer
 
-from genserve.constrain.closing import ClosingPressure, closing_token_ids
 from genserve.core.reply_format import ReplyFormat, reply_format
 from genserve.core.types import (
     CandidateDone,
@@ -37,6 +36,7 @@ from genserve.core.types import (
     TextRequest,
 )
 from genserve.engines.chat_template import chat_messages, template_tools
+from genserve.engines.constrained.closing import ClosingPressure, closing_token_ids
 from genserve.engines.continuous import ContinuousBatcher, ModelTurns, batchable
 from genserve.engines.sampling import dead_rows, sample
 from genserve.engines.text_decoding import CandidateText
@@ -256,11 +256,11 @@ class TransformersTextEngine:
     def _grammar_compiler(self) -> Any:
         if self._grammars is None:
             try:
-                from genserve.constrain.grammar import GrammarCompiler
+                from genserve.engines.constrained.grammar import GrammarCompiler
             except ImportError as exc:
                 raise Unavailable(
-                    f"Structured output and forced function calls need xgrammar ({exc.name} is missing): "
-                    "pip install --no-deps xgrammar==0.2.8 apache-tvm-ffi"
+                    f"Structured output and forced function calls need llguidance ({exc.name} is missing), which "
+                    "the text extra installs: pip install 'genserve[text]'"
                 ) from exc
             vocab = self.model.config.get_text_config().vocab_size
             self._grammars = GrammarCompiler(self.tokenizer, vocab, stop_token_ids=self._eos_ids)
@@ -268,10 +268,10 @@ class TransformersTextEngine:
 
     @functools.cache  # noqa: B019 - one engine per model, kept for the server's lifetime
     def _utf8_guard(self) -> LogitsProcessor:
-        from genserve.constrain.utf8 import Utf8Guard
+        from genserve.engines.constrained.utf8 import Utf8Guard
 
         compiler = self._grammar_compiler()
-        return Utf8Guard(compiler.tokenizer_info.decoded_vocab, compiler.vocab_size)
+        return Utf8Guard(compiler.token_bytes, compiler.vocab_size)
 
     def _grammar_processor(self, spec: tuple[str, Any], batch_size: int) -> LogitsProcessor:
         self._grammar_compiler()
