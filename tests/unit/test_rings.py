@@ -7,6 +7,8 @@ may name a heavy optional library that way without making it a requirement of ev
 from __future__ import annotations
 
 import ast
+import subprocess
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -128,3 +130,11 @@ def test_imports_point_inward():
 
 def test_storage_libraries_stay_in_storage_and_the_root():
     assert_none(lambda ring, i: i.top in STORAGE and ring not in {"storage", "composition"})
+
+
+def test_the_operation_worker_loads_no_web_framework():
+    """The worker process builds its services from composition.py: importing it must not load FastAPI & co."""
+    code = "import sys, genserve.operation_worker; print(' '.join(sorted({m.split('.')[0] for m in sys.modules})))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    loaded = set(done.stdout.split())
+    assert "genserve" in loaded and not loaded & WEB
