@@ -76,7 +76,7 @@ class TransformersTextEngine:
         self._pad_id = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self._eos_ids[0]
         self._system_role = True
         self.format: ReplyFormat = reply_format(options.get("reply_format", "hermes"))
-        self._grammars: Any = None  # built on the first constrained request (xgrammar is optional)
+        self._grammars: Any = None  # built on the first constrained request
         # Plain sampling traffic shares forward passes; see continuous.py for what takes the generate() path.
         enabled = options.get("continuous_batching", True) and self.supports_batching
         self._batcher = ContinuousBatcher(self.model, self._eos_ids, self._pad_id, options) if enabled else None
