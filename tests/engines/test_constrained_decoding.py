@@ -444,6 +444,16 @@ def test_a_schema_over_llguidances_limits_is_refused_when_it_is_compiled(demo_di
     with pytest.raises(InvalidArgument) as info:
         compiler.for_tool_calls([FunctionDeclaration("ok", "", None), bad], "<tool_call>", "</tool_call>")
     assert info.value.message.startswith("tools.functionDeclarations[bad].parameters: the schema cannot be enforced")
+    # Also where the limit is only met inside a call's arguments, after free text (VALIDATED) or forced text.
+    many = {"anyOf": [{"type": "string", "maxLength": 100 + i} for i in range(1000)]}
+    for forced in (compiler.for_tool_calls, compiler.for_validated_tool_calls):
+        with pytest.raises(InvalidArgument) as info:
+            forced(
+                [FunctionDeclaration("ok", "", None), FunctionDeclaration("many", "", many)],
+                "<tool_call>",
+                "</tool_call>",
+            )
+        assert info.value.message.startswith("tools.functionDeclarations[many].parameters: the schema is too complex")
 
 
 def test_the_grammar_cache_is_bounded_in_bytes(demo_dir):
