@@ -129,6 +129,7 @@ def test_heic_without_pillow_heif_asks_for_another_format(monkeypatch: pytest.Mo
 
 def test_heic_decodes_with_pillow_heif() -> None:
     import pillow_heif
+
     pillow_heif.register_heif_opener()
     data = encode(Image.new("RGB", (16, 16), GREEN), "HEIF", quality=95)
     assert close_to(decode_image(data, "image/heic", WHERE).getpixel((8, 8)), GREEN, tolerance=16)

@@ -147,8 +147,10 @@ def to_operation(record: OperationRecord, videos: list[tuple[str, bytes | None]]
     if record.request.get("vertex"):
         response = {
             "@type": _VERTEX_RESPONSE_TYPE,
-            "videos": [{"bytesBase64Encoded": base64.b64encode(data or b"").decode(), "mimeType": "video/mp4"}
-                       for _, data in videos],  # fmt: skip
+            "videos": [
+                {"bytesBase64Encoded": base64.b64encode(data or b"").decode(), "mimeType": "video/mp4"}
+                for _, data in videos
+            ],
             "raiMediaFilteredCount": len(filtered),
             "raiMediaFilteredReasons": filtered,
         }
