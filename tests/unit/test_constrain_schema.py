@@ -64,8 +64,8 @@ class Owner(BaseModel):
 
 def sdk_generation_config(**config) -> dict:
     """The generationConfig google-genai puts on the wire for these GenerateContentConfig arguments."""
-    httpx = pytest.importorskip("httpx")
-    genai = pytest.importorskip("google.genai")
+    import httpx
+    from google import genai
     from google.genai import types
 
     sent = []

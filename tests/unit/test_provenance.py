@@ -15,6 +15,7 @@ import threading
 import zlib
 from pathlib import Path
 
+import av
 import numpy as np
 import pytest
 from cryptography import x509
@@ -322,14 +323,12 @@ def panning_frames(width: int, height: int, count: int = 24) -> list[Image.Image
 
 
 def decoded_frames(data: bytes) -> list[np.ndarray]:
-    av = pytest.importorskip("av", reason="the MP4 path needs PyAV (the [video] extra)")
     with av.open(io.BytesIO(data)) as container:
         return [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
 
 
 @pytest.fixture(scope="module")
 def stamped_mp4(provenance) -> bytes:
-    pytest.importorskip("av", reason="the MP4 path needs PyAV (the [video] extra)")
     return provenance.stamp_video(panning_frames(320, 180), 24, model="tiny-video")
 
 
@@ -379,7 +378,6 @@ def test_signed_only_mp4_reports_no_watermark(provenance):
 
 
 def test_undecodable_mp4_is_a_problem_not_a_crash():
-    pytest.importorskip("av", reason="the MP4 path needs PyAV (the [video] extra)")
     report = verify_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 64, "video/mp4")
     assert not report.watermark and not report.c2pa_present
     assert any("could not be decoded" in problem for problem in report.problems)
