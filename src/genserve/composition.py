@@ -75,14 +75,20 @@ def build_provenance(settings: Settings) -> Callable[[], Stamper]:
 
 
 def build_operations(
-    settings: Settings, catalog: Catalog, database: Engine, files: FilesService, engines: EngineManager, clock: Clock
+    settings: Settings,
+    catalog: Catalog,
+    database: Engine,
+    files: FilesService,
+    engines: EngineManager,
+    clock: Clock,
+    provenance: Callable[[], Stamper] | None = None,
 ) -> OperationsService:
     """The long-running operations and the video jobs they run: in the server, or alone in the worker process."""
     videos = VideoService(
         engines,
         files,
         catalog,
-        build_provenance(settings),
+        provenance or build_provenance(settings),
         SafetyPolicy(settings.image_blocklist),
         settings.generated_files_ttl_hours,
     )
@@ -101,13 +107,14 @@ def build_services(
 ) -> Services:
     """Everything the HTTP routes call."""
     files = build_files(settings, database, clock)
-    images = ImageService(engines, build_provenance(settings), SafetyPolicy(settings.image_blocklist))
+    provenance = build_provenance(settings)  # one signer per process, for images and videos alike
+    images = ImageService(engines, provenance, SafetyPolicy(settings.image_blocklist))
     return Services(
         catalog=catalog,
         generation=GenerationService(engines, files, images, catalog),
         embedding=EmbeddingService(engines),
         images=images,
-        operations=build_operations(settings, catalog, database, files, engines, clock),
+        operations=build_operations(settings, catalog, database, files, engines, clock, provenance),
         files=files,
         file_lifecycle=FileLifecycle(files, probe_media, settings.files_sweep_interval_s),
     )

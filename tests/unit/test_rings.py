@@ -25,7 +25,7 @@ ML = {
 PICTURES = {"PIL", "av", "pillow_heif", "cv2"}
 STORAGE = {"sqlalchemy", "alembic"}
 
-# Which genserve packages each ring may import (besides itself, errors and settings' absence where not listed).
+# Which other genserve packages each ring may import (errors.py is open to all).
 # The root modules (app.py, composition.py, operation_worker.py) and cli/ compose everything and may import any.
 INNER: dict[str, set[str]] = {
     "schemas": set(),
