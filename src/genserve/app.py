@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
@@ -26,10 +29,14 @@ from genserve.api.last_resort import LastResort
 from genserve.api.operation_polls import OperationPolls
 from genserve.api.versions import API_VERSIONS, VERTEX_MODEL_PREFIXES, VERTEX_VERSIONS
 from genserve.composition import build_services, open_engines, open_storage
-from genserve.core.catalog import Catalog
+from genserve.core.catalog import Catalog, ModelEntry
 from genserve.core.files import utcnow
+from genserve.engines.manager import EngineManager, loaded_as
+from genserve.errors import ApiError
 from genserve.operation_worker import WorkerProcess
 from genserve.settings import Settings
+
+log = logging.getLogger("genserve")
 
 
 def create_app(settings: Settings, catalog: Catalog, *, clock: Callable[[], datetime] = utcnow) -> FastAPI:
@@ -47,7 +54,9 @@ def create_app(settings: Settings, catalog: Catalog, *, clock: Callable[[], date
             worker.start()
         else:
             operations.start()
+        loading = asyncio.create_task(preload(engines, catalog))
         yield
+        loading.cancel()
         await (worker.stop() if worker is not None else operations.stop())
         await lifecycle.stop()
         engines.close()
@@ -81,3 +90,23 @@ def create_app(settings: Settings, catalog: Catalog, *, clock: Callable[[], date
     app.add_middleware(OperationPolls, repository=operations.repo, api_keys=settings.api_keys)
     app.add_middleware(LastResort)  # outermost
     return app
+
+
+async def preload(engines: EngineManager, catalog: Catalog) -> None:
+    """Load the entries marked `preload`, one after another, while the server already answers: a request for one of
+    them meanwhile waits for the same load instead of starting another. Video models load in the worker."""
+    shared: dict[str, list[ModelEntry]] = {}  # entries served by one loaded engine
+    for entry in catalog.entries:
+        shared.setdefault(loaded_as(entry), []).append(entry)
+    for entries in shared.values():
+        entry = entries[0]
+        if not any(e.preload for e in entries) or entry.task not in ("text", "embedding", "image"):
+            continue
+        started = time.monotonic()
+        try:
+            await engines.get(entry)
+        except ApiError as exc:  # the model's requests get the same 503; the server goes on
+            log.error("%s could not be preloaded: %s", entry.name, exc.message)
+            continue
+        names = ", ".join(name for e in entries for name in e.names)
+        log.info("ready in %.1f s: %s", time.monotonic() - started, names)

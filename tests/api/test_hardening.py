@@ -60,7 +60,7 @@ async def test_top_k_at_the_int32_limit_still_answers_and_the_model_stays_up(cli
 async def test_a_batcher_that_dies_is_restarted(client):
     await answers(client)
     engines = client.app.state.engines
-    engine = next(engines._engines[n] for n in engines.loaded() if getattr(engines._engines[n], "_batcher", None))
+    engine = next(e for e in engines.loaded_engines() if getattr(e, "_batcher", None))
     manager = engine._batcher.manager
     # What the int32 overflow did before the boundary refused it: a request that kills the manager's thread.
     manager.add_request([1, 2, 3], request_id="poison", max_new_tokens=2, temperature=1.0, top_k=2**31, top_p=1.0)

@@ -1,4 +1,4 @@
-"""Entry point: `genserve serve ...`, `genserve demo-models DIR` and `genserve verify FILE`."""
+"""Entry point: `genserve serve ...`, `genserve install-weights`, `genserve demo-models DIR`, `genserve verify FILE`."""
 
 from __future__ import annotations
 
@@ -26,7 +26,18 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host")
     serve.add_argument("--port", type=int)
     serve.add_argument("--data-dir", type=Path)
-    serve.add_argument("--demo", action="store_true", help="serve the demo catalog of tiny random models")
+    serve.add_argument(
+        "--demo",
+        action="store_true",
+        help="serve the default catalog (real packaged models where installed, tiny random ones elsewhere) too",
+    )
+    serve.add_argument(
+        "--preload",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="load this model at start, not on its first request (repeatable)",
+    )
     serve.add_argument(
         "--api-key",
         action="append",
@@ -39,6 +50,11 @@ def main(argv: list[str] | None = None) -> int:
     demo = commands.add_parser("demo-models", help="write the tiny random demo checkpoints to DIR")
     demo.add_argument("dir", type=Path)
 
+    commands.add_parser(
+        "install-weights",
+        help="pip-install the pinned packages of the default catalog's real models (SmolLM2, all-MiniLM-L6-v2)",
+    )
+
     verify = commands.add_parser("verify", help="check a file for genserve's content credentials and watermark")
     verify.add_argument("file", type=Path, help="PNG, JPEG, WebP or MP4 file")
     verify.add_argument("--trust", type=Path, metavar="CA_PEM", help="trust signers issued by these CA certificates")
@@ -50,6 +66,10 @@ def main(argv: list[str] | None = None) -> int:
 
         print(f"demo checkpoints in {write_demo_models(args.dir)}")
         return 0
+    if args.command == "install-weights":
+        from genserve.cli.weights import install_weights
+
+        return install_weights()
     if args.command == "verify":
         from genserve.cli.verify import run_verify
 

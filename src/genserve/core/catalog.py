@@ -101,6 +101,10 @@ class ModelEntry(BaseModel):
     max_concurrent_jobs: int = 1
     input_modalities: list[str] = Field(default_factory=lambda: ["text"])
     output_modalities: list[str] = Field(default_factory=lambda: ["text"])
+    # Randomly initialised demo weights: the model answers gibberish or noise (the banner and models.get say so).
+    random_weights: bool = False
+    # Load at start instead of on the first request that names the model.
+    preload: bool = False
     # Passed to the engine untouched (dtype, device, threads, ...).
     options: dict[str, Any] = Field(default_factory=dict)
 

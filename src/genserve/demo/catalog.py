@@ -1,4 +1,5 @@
-"""The demo catalog: the demo checkpoints served under Google's model names, one typed entry per model."""
+"""The demo catalog: the demo checkpoints served under Google's model names, one typed entry per model; and the
+default catalog, which puts the real packaged models (demo/real.py) in front of it."""
 
 from __future__ import annotations
 
@@ -14,48 +15,23 @@ from genserve.demo.checkpoints import (
     VIDEO_DIR,
     VISION_DIR,
     installed_parts,
+    write_demo_models,
 )
-
-# Google's documented names, so code copied from the docs runs unchanged against the demo.
-CHAT_ALIASES = ["gemini-2.0-flash-lite", "gemini-1.5-flash", "gemini-1.5-pro"]
-VISION_ALIASES = ["gemini-2.0-flash", "gemini-2.0-flash-001"]
-THINKING_ALIASES = [
-    "gemini-2.5-flash",
-    "gemini-2.5-flash-lite",
-    "gemini-flash-latest",
-    "gemini-flash-lite-latest",
-    "gemini-3-flash-preview",
-    # The names Gemini CLI 0.61 routes between (docs/gemini-cli.md), so it runs against the demo as installed.
-    "gemini-3.5-flash-lite",
-    "gemini-3.8-flash",
-]
-THINKING_PRO_ALIASES = [
-    "gemini-2.5-pro",
-    "gemini-pro-latest",
-    "gemini-3-pro-preview",
-    "gemini-3.1-pro-preview",
-    "gemini-3.1-pro-preview-customtools",
-]
-EMBEDDING_ALIASES = ["gemini-embedding-001", "text-embedding-004", "embedding-001"]
-IMAGEN_ALIASES = [
-    "imagen-3.0-generate-002",
-    "imagen-3.0-generate-001",
-    "imagen-3.0-fast-generate-001",
-    "imagen-4.0-generate-preview-06-06",
-    "imagen-4.0-generate-001",
-    "imagen-4.0-fast-generate-001",
-    "imagen-3.0-capability-001",  # edit_image (Vertex)
-    "imagen-4.0-upscale-preview",  # upscale_image (Vertex)
-]
-# Veo 2: silent, image-to-video (and a last frame), 16:9 or 9:16, 5 to 8 seconds.
-VEO2_ALIASES = ["veo-2.0-generate-001", "veo-2.0-generate-exp"]
-# Veo 3: audio always on, 16:9, 8 seconds, 720p or 1080p; 3.0 takes a prompt only, 3.1 an image too.
-VEO3_ALIASES = ["veo-3.0-generate-preview", "veo-3.0-generate-001", "veo-3.0-fast-generate-001"]
-VEO31_ALIASES = ["veo-3.1-generate-preview", "veo-3.1-fast-generate-preview"]
-IMAGEN_ULTRA_ALIASES = ["imagen-4.0-ultra-generate-preview-06-06", "imagen-4.0-ultra-generate-001"]
-# Gemini-native image output; the first model family cannot answer with images alone, the second can.
-IMAGE_CHAT_ALIASES = ["gemini-2.0-flash-preview-image-generation", "gemini-2.0-flash-exp-image-generation"]
-IMAGE_CHAT_ONLY_ALIASES = ["gemini-2.5-flash-image", "gemini-2.5-flash-image-preview", "gemini-3-pro-image-preview"]
+from genserve.demo.names import (
+    CHAT_ALIASES,
+    EMBEDDING_ALIASES,
+    IMAGE_CHAT_ALIASES,
+    IMAGE_CHAT_ONLY_ALIASES,
+    IMAGEN_ALIASES,
+    IMAGEN_ULTRA_ALIASES,
+    THINKING_ALIASES,
+    THINKING_PRO_ALIASES,
+    VEO2_ALIASES,
+    VEO3_ALIASES,
+    VEO31_ALIASES,
+    VISION_ALIASES,
+)
+from genserve.demo.real import real_entries
 
 # The text models' limits: room for a real conversation, though the tiny models answer gibberish.
 CHAT_INPUT_TOKENS, CHAT_OUTPUT_TOKENS = 6144, 1024
@@ -70,6 +46,22 @@ def demo_catalog(models_dir: Path, parts: Collection[str] | None = None) -> Cata
     return Catalog([entry for entry in _entries(models_dir) if _part(entry) in wanted])
 
 
+def default_catalog(data_dir: Path) -> Catalog:
+    """What `genserve serve` serves when no model is configured: the real packaged models that are installed, and
+    the demo's random checkpoints (of the installed parts) for every name no real model answers. A random entry
+    whose names were all taken keeps its own name only when it reads input the real ones do not (images)."""
+    real = real_entries(data_dir / "models")
+    taken = {name for entry in real for name in entry.names}
+    read = {modality for entry in real for modality in entry.input_modalities}
+    entries = list(real)
+    for entry in demo_catalog(write_demo_models(data_dir / "demo-models")).entries:
+        aliases = [name for name in entry.aliases if name not in taken]
+        if entry.aliases and not aliases and set(entry.input_modalities) <= read:
+            continue
+        entries.append(entry.model_copy(update={"aliases": aliases}))
+    return Catalog(entries)
+
+
 def _part(entry: ModelEntry) -> str:
     if entry.image_model or entry.engine == "diffusers":
         return "image"
@@ -79,6 +71,7 @@ def _part(entry: ModelEntry) -> str:
 def _entries(models_dir: Path) -> list[ModelEntry]:
     return [
         ModelEntry(
+            random_weights=True,
             name="genserve-demo-chat",
             engine="transformers",
             path=str(models_dir / CHAT_DIR),
@@ -183,6 +176,7 @@ def _entries(models_dir: Path) -> list[ModelEntry]:
             video_resolutions=["720p", "1080p"],
         ),
         ModelEntry(
+            random_weights=True,
             name="genserve-demo-audio",
             engine="diffusers-audio",
             path=str(models_dir / AUDIO_DIR),
@@ -192,6 +186,7 @@ def _entries(models_dir: Path) -> list[ModelEntry]:
             options={"steps": DIFFUSION_STEPS, "dtype": "float32"},
         ),
         ModelEntry(
+            random_weights=True,
             name="genserve-demo-embedding",
             engine="transformers-embedding",
             path=str(models_dir / EMBEDDING_DIR),
@@ -223,6 +218,7 @@ def _vision_model(
     if image_model:
         options["image_plan"] = {"max_images": 3, "text_chars": 80, "image_chars": 60}
     return ModelEntry(
+        random_weights=True,
         name=name,
         engine="transformers-vision",
         path=str(models_dir / VISION_DIR),
@@ -250,6 +246,7 @@ def _imagen_model(
 ) -> ModelEntry:
     """The demo Stable Diffusion pipeline as an Imagen model that draws up to `sample_count` images a request."""
     return ModelEntry(
+        random_weights=True,
         name=name,
         engine="diffusers",
         path=str(models_dir / IMAGE_DIR),
@@ -283,6 +280,7 @@ def _veo_model(
     """The demo LTX-Video pipeline as a Veo model: silent (Veo 2, 5 to 8 seconds), or always with a soundtrack
     from `audio_model` (Veo 3, 8 seconds)."""
     return ModelEntry(
+        random_weights=True,
         name=name,
         engine="diffusers-video",
         path=str(models_dir / VIDEO_DIR),

@@ -7,9 +7,10 @@ message with `tool_calls`, and one `tool` message per result. Media parts become
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
-from genserve.core.types import FunctionCall, FunctionDeclaration, FunctionResult, Media, Prompt
+from genserve.core.types import FunctionCall, FunctionDeclaration, FunctionResult, Media, Prompt, ResponseFormat
 
 _ROLES = {"user": "user", "model": "assistant"}
 
@@ -42,6 +43,21 @@ def chat_messages(prompt: Prompt, *, system_role: bool = True) -> list[dict[str,
         else:
             messages.insert(0, {"role": "user", "content": prompt.system})
     return messages
+
+
+def with_response_format(prompt: Prompt, fmt: ResponseFormat | None) -> Prompt:
+    """The prompt with the requested output format stated in its system instruction. Gemini does the same (its
+    documentation: the response schema counts towards the input token limit); the grammar enforces the format
+    anyway, but a model that is told what to write fills it with content instead of the shortest valid value."""
+    if fmt is None:
+        return prompt
+    if fmt.kind == "enum":
+        instruction = "Answer with exactly one of: " + ", ".join(fmt.enum_values) + "."
+    elif fmt.json_schema is None:
+        instruction = "Answer in JSON."
+    else:
+        instruction = "Answer in JSON that matches this JSON Schema:\n" + json.dumps(fmt.json_schema)
+    return replace(prompt, system="\n\n".join(filter(None, [prompt.system, instruction])))
 
 
 def template_tools(declarations: tuple[FunctionDeclaration, ...]) -> list[dict[str, Any]] | None:

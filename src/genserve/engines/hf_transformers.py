@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+import math
 import threading
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -35,7 +36,7 @@ from genserve.core.types import (
     TextDelta,
     TextRequest,
 )
-from genserve.engines.chat_template import chat_messages, template_tools
+from genserve.engines.chat_template import chat_messages, template_tools, with_response_format
 from genserve.engines.constrained.closing import ClosingPressure, closing_token_ids
 from genserve.engines.continuous import ContinuousBatcher, ModelTurns, batchable
 from genserve.engines.sampling import dead_rows, sample
@@ -80,6 +81,7 @@ class TransformersTextEngine:
         # Plain sampling traffic shares forward passes; see continuous.py for what takes the generate() path.
         enabled = options.get("continuous_batching", True) and self.supports_batching
         self._batcher = ContinuousBatcher(self.model, self._eos_ids, self._pad_id, options) if enabled else None
+        self._batch_positions = _batch_positions(self.model.config.get_text_config())
 
     supports_batching = True
 
@@ -92,7 +94,7 @@ class TransformersTextEngine:
 
     def prompt_text(self, request: TextRequest) -> str:
         """The conversation rendered through the chat template (the last model turn is continued)."""
-        prompt = request.prompt
+        prompt = with_response_format(request.prompt, request.response_format)
         if not self.tokenizer.chat_template:
             return "\n\n".join(filter(None, [prompt.system, *(t.text for t in prompt.turns)]))
         try:
@@ -110,7 +112,7 @@ class TransformersTextEngine:
         # transformers types `tools` as an invariant list[dict | Callable] (a list of dicts is refused) and the result
         # for every mode at once: with tokenize=False it is the rendered text.
         rendered = self.tokenizer.apply_chat_template(
-            chat_messages(prompt, system_role=self._system_role),
+            chat_messages(with_response_format(prompt, request.response_format), system_role=self._system_role),
             tools=template_tools(request.tools.callable) if request.tools else None,  # type: ignore[arg-type]
             tokenize=False,
             add_generation_prompt=not continue_model_turn,
@@ -145,8 +147,11 @@ class TransformersTextEngine:
 
     def _batchable(self, request: TextRequest) -> bool:
         """The continuous batcher samples with temperature/top-k/top-p only: anything needing a logits
-        processor (grammar, thinking budget, seed, penalties) takes the generate() path."""
-        budget = request.thinking is not None and request.thinking.enabled and request.thinking.budget is not None
+        processor (grammar, thinking budget, seed, penalties) takes the generate() path. A model whose template
+        never opens a thought has no budget to enforce."""
+        thinks = self.format.think_open in (self.tokenizer.chat_template or "")
+        thinking = request.thinking
+        budget = thinks and thinking is not None and thinking.enabled and thinking.budget is not None
         return batchable(request.sampling) and self._grammar_spec(request) is None and not budget
 
     def _checked(self, request: TextRequest, input_token_limit: int) -> PreparedPrompt:
@@ -163,6 +168,16 @@ class TransformersTextEngine:
         ids = prepared.ids
         yield prepared.accepted()
         sampling = request.sampling
+        if len(ids) + sampling.max_output_tokens > self._batch_positions:
+            # Past the positions a dynamic-RoPE model was trained on, the rotary frequencies are rescaled for the
+            # longest sequence in each forward pass: in a shared batch they would change the other requests' too.
+            def job(cancel: threading.Event, emit: Callable[[GenerationEvent], None]) -> None:
+                self._generate(prepared, request, cancel, emit)
+
+            alone: AsyncIterator[GenerationEvent] = stream_job(self._executor, job)
+            async for event in alone:
+                yield event
+            return
         events: list[GenerationEvent] = []
         candidates = [CandidateText(self._decode, sampling.stop_sequences) for _ in range(sampling.candidate_count)]
         streamer = self._streamer(candidates, sampling, prepared.in_thought, events.append)
@@ -453,6 +468,13 @@ class _Sampler(LogitsProcessor):
 
 # count_tokens renders the prompt alone; sampling plays no part in it.
 _COUNT_ONLY = SamplingParams(temperature=0.0, top_p=None, top_k=None, max_output_tokens=1)
+
+
+def _batch_positions(config: Any) -> float:
+    """How long a sequence (prompt and reply) may be to share the batcher's forward passes: any length, except for
+    dynamic RoPE (rescaled beyond the trained positions, for the whole batch at once)."""
+    rope = getattr(config, "rope_parameters", None) or {}
+    return config.max_position_embeddings if rope.get("rope_type") == "dynamic" else math.inf
 
 
 def _eos_ids(generation_config: GenerationConfig, tokenizer: Any) -> list[int]:

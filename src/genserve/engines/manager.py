@@ -1,10 +1,12 @@
-"""Loads each catalog entry's engine on first use, shares it between the entry's names, and keeps the
-loaded models within a memory budget by unloading the least recently used idle one."""
+"""Loads each catalog entry's engine on first use, shares it between the entry's names (and between entries that
+load the same checkpoint the same way), and keeps the loaded models within a memory budget by unloading the least
+recently used idle one."""
 
 from __future__ import annotations
 
 import asyncio
 import gc
+import json
 import logging
 import threading
 import time
@@ -30,6 +32,12 @@ def weights_on_disk(path: str) -> int:
     if not root.is_dir():
         return 0
     return sum(f.stat().st_size for f in root.rglob("*") if f.suffix in _WEIGHT_SUFFIXES and f.is_file())
+
+
+def loaded_as(entry: ModelEntry) -> str:
+    """What identifies a loaded engine: entries with the same engine, checkpoint and options share one (the default
+    catalog serves one model under plain, thinking and pro names), so it is loaded, batched and budgeted once."""
+    return json.dumps([entry.engine, entry.path, entry.options], sort_keys=True, default=str)
 
 
 def _construct(entry: ModelEntry) -> Any:
@@ -67,37 +75,44 @@ class EngineManager:
         self._last_used: dict[str, float] = {}
         self._busy: Counter[str] = Counter()
         self._locks: dict[str, asyncio.Lock] = {}
+        self._names: dict[str, str] = {}  # the entry name each engine was loaded for, for logs
         self._load_lock = asyncio.Lock()  # one load (and eviction decision) at a time
 
     def loaded(self) -> list[str]:
-        return list(self._engines)
+        """The entry names the loaded engines were loaded for."""
+        return [self._names[key] for key in self._engines]
+
+    def loaded_engines(self) -> list[Any]:
+        return list(self._engines.values())
 
     async def get(self, entry: ModelEntry) -> Any:
         """The entry's engine, loaded if needed. Hold a `lease` instead for work that outlasts one call."""
-        self._last_used[entry.name] = time.monotonic()
-        engine = self._engines.get(entry.name)
+        key = loaded_as(entry)
+        self._last_used[key] = time.monotonic()
+        engine = self._engines.get(key)
         if engine is not None:
             return engine
-        lock = self._locks.setdefault(entry.name, asyncio.Lock())
+        lock = self._locks.setdefault(key, asyncio.Lock())
         async with lock:
-            if entry.name not in self._engines:
-                await self._load(entry)
-        return self._engines[entry.name]
+            if key not in self._engines:
+                await self._load(entry, key)
+        return self._engines[key]
 
     @asynccontextmanager
     async def lease(self, entry: ModelEntry) -> AsyncIterator[Any]:
         """The engine, kept loaded (never evicted) until the block ends."""
-        self._busy[entry.name] += 1
+        key = loaded_as(entry)
+        self._busy[key] += 1
         try:
             yield await self.get(entry)
         finally:
-            self._busy[entry.name] -= 1
-            self._last_used[entry.name] = time.monotonic()
+            self._busy[key] -= 1
+            self._last_used[key] = time.monotonic()
 
-    async def _load(self, entry: ModelEntry) -> None:
+    async def _load(self, entry: ModelEntry, key: str) -> None:
         async with self._load_lock:
             if self.budget:
-                self._make_room(entry, await asyncio.to_thread(weights_on_disk, entry.path))
+                self._make_room(key, await asyncio.to_thread(weights_on_disk, entry.path))
             log.info("loading %s (%s) from %s", entry.name, entry.engine, entry.path)
             try:
                 engine = await _on_own_thread(_construct, entry)
@@ -105,32 +120,34 @@ class EngineManager:
                 raise
             except Exception as exc:
                 log.exception("could not load %s", entry.name)
-                raise Unavailable(f"Model '{entry.name}' could not be loaded from {entry.path}: {exc}") from exc
+                # The reason, not the path: clients never see where the server keeps its files.
+                raise Unavailable(f"Model '{entry.name}' could not be loaded: {type(exc).__name__}") from exc
             measure = getattr(engine, "memory_bytes", None)
-            self._sizes[entry.name] = measure() if measure else await asyncio.to_thread(weights_on_disk, entry.path)
-            self._engines[entry.name] = engine
+            self._sizes[key] = measure() if measure else await asyncio.to_thread(weights_on_disk, entry.path)
+            self._engines[key] = engine
+            self._names[key] = entry.name
             if self.budget:  # the estimate can be short (a hub id has no local files): measure and shed again
-                self._make_room(entry, 0)
+                self._make_room(key, 0)
 
-    def _make_room(self, entry: ModelEntry, needed: int) -> None:
+    def _make_room(self, loading: str, needed: int) -> None:
         """Unload idle models, least recently used first, until `needed` more bytes fit the budget. Busy
         models stay: a request never fails because another one is resident, the budget is exceeded instead."""
         while sum(self._sizes.values()) + needed > self.budget:
-            idle = [name for name in self._engines if not self._busy[name] and name != entry.name]
+            idle = [key for key in self._engines if not self._busy[key] and key != loading]
             if not idle:
-                log.warning("loading %s exceeds the model memory budget: every loaded model is busy", entry.name)
+                log.warning("loading a model exceeds the model memory budget: every loaded model is busy")
                 return
-            self.unload(min(idle, key=lambda name: self._last_used.get(name, 0.0)))
+            self._unload(min(idle, key=lambda key: self._last_used.get(key, 0.0)))
 
-    def unload(self, name: str) -> None:
-        engine = self._engines.pop(name, None)
-        self._sizes.pop(name, None)
+    def _unload(self, key: str) -> None:
+        engine = self._engines.pop(key, None)
+        self._sizes.pop(key, None)
         if engine is not None:
-            log.info("unloading %s to stay within the model memory budget", name)
+            log.info("unloading %s to stay within the model memory budget", self._names.get(key, key))
             engine.close()
             del engine
             gc.collect()
 
     def close(self) -> None:
-        for name in list(self._engines):
-            self.unload(name)
+        for key in list(self._engines):
+            self._unload(key)
