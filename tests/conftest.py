@@ -1,4 +1,6 @@
-"""Shared fixtures: the demo checkpoints (built once), a catalog, an in-process client and a live server."""
+"""Shared fixtures: the demo checkpoints (built once), a catalog, the default catalog (its real models from the
+pinned packages ./scripts/test installs; without them those tests fail, never skip), an in-process client and a live
+server."""
 
 from __future__ import annotations
 
@@ -18,7 +20,8 @@ import uvicorn
 from genserve.api.http_server import uvicorn_config
 from genserve.app import create_app
 from genserve.core.catalog import Catalog, ModelEntry
-from genserve.demo import demo_catalog, write_demo_models
+from genserve.demo import default_catalog, demo_catalog, write_demo_models
+from genserve.demo.packaged import PACKAGED
 from genserve.settings import Settings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # tests never download anything
@@ -60,6 +63,27 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def catalog(demo_dir: Path) -> Catalog:
     return Catalog(demo_catalog(demo_dir).entries + SCRIPTED)
+
+
+@pytest.fixture(scope="session")
+def default_data_dir(demo_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory as `genserve serve` makes one: the converted SmolLM2 under models/ (kept between runs in
+    GENSERVE_TEST_MODELS_DIR when set, since the conversion takes about 20 s) and the demo checkpoints."""
+    missing = [w.requirement for w in PACKAGED if w.locate() is None]
+    if missing:
+        pytest.fail(f"{', '.join(missing)} not installed: run ./scripts/test, or .venv/bin/genserve install-weights")
+    data = tmp_path_factory.mktemp("default-data")
+    cached = os.environ.get("GENSERVE_TEST_MODELS_DIR")
+    models = Path(cached) if cached else data / "models-built"
+    models.mkdir(parents=True, exist_ok=True)
+    (data / "models").symlink_to(models)
+    (data / "demo-models").symlink_to(demo_dir)
+    return data
+
+
+@pytest.fixture(scope="session")
+def default_catalog_(default_data_dir: Path) -> Catalog:
+    return default_catalog(default_data_dir)
 
 
 def make_settings(tmp: Path, **overrides: object) -> Settings:

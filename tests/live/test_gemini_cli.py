@@ -181,7 +181,9 @@ class CliRun:
         return "\n".join(lines)
 
 
-def run_gemini(server: RecordingServer, tmp_path: Path, *args: str) -> CliRun:
+def run_gemini(
+    server: RecordingServer, tmp_path: Path, *args: str, settings: dict[str, Any] = SETTINGS, timeout: int = TIMEOUT_S
+) -> CliRun:
     node = shutil.which("node")
     if node is None:
         pytest.fail("node is not on PATH: install Node.js 20+, then run ./scripts/test (npm install)")
@@ -199,7 +201,7 @@ def run_gemini(server: RecordingServer, tmp_path: Path, *args: str) -> CliRun:
     (home / ".gemini").mkdir(parents=True, exist_ok=True)
     work.mkdir(exist_ok=True)
     tmp.mkdir(exist_ok=True)
-    (home / ".gemini" / "settings.json").write_text(json.dumps(SETTINGS))
+    (home / ".gemini" / "settings.json").write_text(json.dumps(settings))
     env = {
         "PATH": os.pathsep.join([str(Path(node).parent), "/usr/local/bin", "/usr/bin", "/bin"]),
         "HOME": str(home),
@@ -223,12 +225,12 @@ def run_gemini(server: RecordingServer, tmp_path: Path, *args: str) -> CliRun:
         start_new_session=True,
     )
     try:
-        stdout, stderr = proc.communicate(timeout=TIMEOUT_S)
+        stdout, stderr = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         stdout, stderr = proc.communicate()
         run = CliRun(subprocess.CompletedProcess(cmd, -9, stdout, stderr), server.recorder, tmp)
-        pytest.fail(f"gemini did not finish in {TIMEOUT_S} s\n{run.report()}")
+        pytest.fail(f"gemini did not finish in {timeout} s\n{run.report()}")
     return CliRun(subprocess.CompletedProcess(cmd, proc.returncode, stdout, stderr), server.recorder, tmp)
 
 
@@ -296,3 +298,35 @@ def test_tool_turn_reads_a_file_and_returns_its_content(tmp_path: Path) -> None:
     assert [r["name"] for r in results] == ["read_file"], results
     assert token in json.dumps(results[0]["response"]), f"the CLI did not return the file's content: {results}"
     assert results[0].get("id") == calls[0].get("id"), (calls, results)
+
+
+# The CLI's own setting for its requests' generationConfig (settings.json `modelConfigs.customOverrides`; the
+# "core" scope matches every request it makes): greedy, so the small model's answer is the one measured.
+GREEDY_SETTINGS = {
+    **SETTINGS,
+    "modelConfigs": {
+        "customOverrides": [
+            {"match": {"overrideScope": "core"}, "modelConfig": {"generateContentConfig": {"temperature": 0}}}
+        ]
+    },
+}
+
+
+def test_the_default_catalog_answers_for_real(tmp_path: Path, default_catalog_: Catalog) -> None:
+    """`gemini -p` with no model options against what `genserve serve` serves with none: the router (JSON mode) and
+    the agent name are SmolLM2-135M-Instruct, and the agent's prompt, the CLI's own instructions and tools, is longer
+    than the 8,192 positions SmolLM2 was trained on (dynamic NTK RoPE serves it; demo/smollm2.py)."""
+    with RecordingServer(tmp_path, default_catalog_) as server:
+        run = run_gemini(server, tmp_path, "-p", "What is the capital of Japan?", settings=GREEDY_SETTINGS, timeout=600)
+    assert run.returncode == 0, run.report()
+    assert "Tokyo" in run.stdout, run.report()
+    routing, streams = server.recorder.calls("generateContent"), server.recorder.calls("streamGenerateContent")
+    assert [r["status"] for r in routing] == [200] and [s["status"] for s in streams] == [200], run.report()
+    assert streams[0]["json"]["generationConfig"]["temperature"] == 0, streams[0]["json"]["generationConfig"]
+    usage = [
+        json.loads(line[5:]).get("usageMetadata")
+        for line in streams[0]["response"].decode().splitlines()
+        if line.startswith("data:")
+    ]
+    prompt_tokens = usage[-1]["promptTokenCount"]
+    assert prompt_tokens > 8192, f"the CLI's prompt was {prompt_tokens} tokens"

@@ -51,10 +51,10 @@ async def stream_generate_content(
     entry = text_model(svc, model, "streamGenerateContent")
     chunks = svc.generation.stream_generate_content(entry, to_text_request(body, entry, model), owner_of(request))
 
-    async def wire_chunks() -> AsyncGenerator[dict[str, Any], None]:
+    async def wire_chunks() -> AsyncGenerator[dict[str, Any] | None, None]:
         try:
             async for chunk in chunks:
-                yield to_response(chunk).wire()
+                yield None if chunk.accepted_only else to_response(chunk).wire()
         finally:
             await chunks.aclose()
 

@@ -1,8 +1,10 @@
 """The only place that turns streamed responses into bytes: SSE for `alt=sse`, otherwise one JSON array.
 
-An error before the first chunk is an ordinary HTTP error. An error after it is written as the bare
-`{"error": ...}` line in its own write, after a short pause so no client reads it glued to the previous
-event, and the stream then closes: the one form every SDK raises on (wire.md §3)."""
+A None among the chunks says the request was accepted and output will follow: the response starts there (status
+and headers) and the None itself writes nothing; a long prompt's prefill can outlast a client's wait for headers
+(Gemini CLI's is 60 s). An error before the first chunk (or None) is an ordinary HTTP error. An error after it is
+written as the bare `{"error": ...}` line in its own write, after a short pause so no client reads it glued to the
+previous event, and the stream then closes: the one form every SDK raises on (wire.md §3)."""
 
 from __future__ import annotations
 
@@ -22,41 +24,51 @@ def _dumps(obj: dict[str, Any]) -> bytes:
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-async def stream_response(chunks: AsyncGenerator[dict[str, Any], None], *, sse: bool) -> StreamingResponse:
+async def stream_response(chunks: AsyncGenerator[dict[str, Any] | None, None], *, sse: bool) -> StreamingResponse:
+    """Waits for the first chunk (or the None that says the prompt was accepted), so that a request refused before
+    any output gets its HTTP error; then starts the response."""
     try:
-        first = await anext(chunks)
+        first = [await anext(chunks)]
     except StopAsyncIteration:
-        first = None
+        first = []
     except BaseException:
         await chunks.aclose()
         raise
-    body = _sse(first, chunks) if sse else _json_array(first, chunks)
+    outputs = _outputs(first, chunks)
+    body = _sse(outputs) if sse else _json_array(outputs)
     media_type = "text/event-stream" if sse else "application/json"
     return StreamingResponse(body, media_type=media_type, headers={"Cache-Control": "no-cache"})
 
 
-async def _sse(first: dict[str, Any] | None, rest: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes]:
-    if first is None:
-        return
-    yield b"data: " + _dumps(first) + b"\r\n\r\n"
+async def _outputs(
+    first: list[dict[str, Any] | None], rest: AsyncIterator[dict[str, Any] | None]
+) -> AsyncIterator[dict[str, Any]]:
+    for chunk in first:
+        if chunk is not None:
+            yield chunk
+    async for chunk in rest:
+        if chunk is not None:
+            yield chunk
+
+
+async def _sse(chunks: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes]:
     try:
-        async for chunk in rest:
+        async for chunk in chunks:
             yield b"data: " + _dumps(chunk) + b"\r\n\r\n"
     except Exception as exc:
         await asyncio.sleep(_ERROR_PAUSE_S)
         yield error_bytes(as_api_error(exc)) + b"\n"
 
 
-async def _json_array(first: dict[str, Any] | None, rest: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes]:
+async def _json_array(chunks: AsyncIterator[dict[str, Any]]) -> AsyncIterator[bytes]:
     # The legacy SDK reads `[{chunk},\r\n{chunk}\r\n]` (wire.md §8).
-    if first is None:
-        yield b"[]"
-        return
-    yield b"[" + _dumps(first)
+    separator = b"["
     try:
-        async for chunk in rest:
-            yield b",\r\n" + _dumps(chunk)
+        async for chunk in chunks:
+            yield separator + _dumps(chunk)
+            separator = b",\r\n"
     except Exception as exc:
         await asyncio.sleep(_ERROR_PAUSE_S)
-        yield b",\r\n" + error_bytes(as_api_error(exc))
-    yield b"\r\n]"
+        yield separator + error_bytes(as_api_error(exc))
+        separator = b",\r\n"
+    yield b"[]" if separator == b"[" else b"\r\n]"

@@ -44,19 +44,65 @@ def infer_engine(path: str) -> str:
 
 
 def infer_capabilities(path: str, engine: str) -> dict[str, Any]:
-    """Catalog capability fields for a transformers checkpoint, read from its chat template: tools when the
-    template renders them, thinking when it has a reasoning switch. Grammar-constrained output works on any."""
+    """Catalog fields for a checkpoint: its limits, read from its own files, and for a transformers model the
+    capabilities its chat template shows (tools when it renders them, thinking when it has a reasoning switch;
+    grammar-constrained output works on any)."""
     if engine == "diffusers":  # an Imagen-style model: Imagen's prompt limit
         return {"input_token_limit": 480, "output_token_limit": 1, "output_modalities": ["image"]}
+    caps: dict[str, Any] = {}
+    limit = _token_limit(Path(path), engine)
+    if limit:
+        caps["input_token_limit"] = limit
+        caps["output_token_limit"] = 1 if engine == "transformers-embedding" else min(limit, DEFAULT_OUTPUT_TOKENS)
     if engine not in ("transformers", "transformers-vision"):
-        return {}
+        return caps
     template = _chat_template(path)
-    caps: dict[str, Any] = {"structured_output": True, "function_calling": "tools" in template}
+    caps |= {"structured_output": True, "function_calling": "tools" in template}
     if "enable_thinking" in template or "<think>" in template:
         caps["thinking"] = True
     if engine == "transformers-vision":
         caps["input_modalities"] = ["text", "image"]
     return caps
+
+
+# The output limit of a `--model` text model whose context is at least this long (ModelEntry's default).
+DEFAULT_OUTPUT_TOKENS = 2048
+# RoPE scalings that stretch a model past max_position_embeddings by their factor.
+_STRETCHING_ROPE = ("linear", "dynamic", "yarn", "longrope")
+
+
+def _token_limit(path: Path, engine: str) -> int | None:
+    """The longest prompt the checkpoint takes: a GGUF's context length; sentence-transformers' max_seq_length (what
+    it embeds, often less than the encoder's positions); else the model's positions, stretched by RoPE scaling."""
+    if engine == "llamacpp":
+        return _gguf_context(path if path.is_file() else next(path.glob("*.gguf")))
+    if not path.is_dir():
+        return None  # a hub id: limits are left to a catalog file
+    sentence = path / "sentence_bert_config.json"
+    if sentence.is_file() and "max_seq_length" in (st := json.loads(sentence.read_text())):
+        return int(st["max_seq_length"])
+    if not (path / "config.json").is_file():
+        return None
+    config = json.loads((path / "config.json").read_text())
+    config = config.get("text_config") or config
+    positions = config.get("max_position_embeddings")
+    if not positions:
+        return None
+    rope = config.get("rope_parameters") or config.get("rope_scaling") or {}
+    stretch = rope.get("factor", 1) if rope.get("rope_type", rope.get("type")) in _STRETCHING_ROPE else 1
+    return int(positions * stretch)
+
+
+def _gguf_context(path: Path) -> int | None:
+    try:
+        from gguf import GGUFReader
+    except ImportError:  # the llamacpp extra brings gguf; without it the catalog default stands
+        return None
+    reader = GGUFReader(str(path))
+    for key, field in reader.fields.items():
+        if key.endswith(".context_length"):
+            return int(field.parts[field.data[0]][0])
+    return None
 
 
 def _chat_template(path: str) -> str:

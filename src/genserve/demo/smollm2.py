@@ -17,7 +17,7 @@ from genserve.demo.packaged import SMOLLM2
 from genserve.demo.text import chatml_template
 
 # Bump when the conversion's output changes: an older converted checkpoint is rebuilt.
-CONVERSION_VERSION = "2"
+CONVERSION_VERSION = "3"
 # SmolLM2 was trained on 8,192 positions (its max_position_embeddings). Dynamic NTK scaling leaves every sequence up
 # to that length exactly as trained and stretches the rotary base only for longer ones, by as much as their length
 # needs: Gemini CLI's first request is about 12,400 tokens of instructions and tool declarations. genserve serves up
@@ -62,5 +62,5 @@ def _convert(gguf: Path, target: Path) -> None:
     model.tie_weights()
     model.generation_config = packed.generation_config
     model.save_pretrained(target)
-    tokenizer.chat_template = chatml_template(thinking=False, default_system=DEFAULT_SYSTEM)
+    tokenizer.chat_template = chatml_template(DEFAULT_SYSTEM)
     tokenizer.save_pretrained(target)

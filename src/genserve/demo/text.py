@@ -12,37 +12,30 @@ import sysconfig
 from pathlib import Path
 
 
-def chatml_template(*, thinking: bool, default_system: str = "") -> str:
-    """ChatML as Qwen3-style instruct models write it, with their conventions for tools (declarations as JSON in
-    the system turn, calls in <tool_call> tags, results in <tool_response> tags) and image placeholders. With
-    `thinking` the reply opens with <think> (with enable_thinking false the thought is given empty);
-    `default_system` is the system turn of a conversation that brings none (as the model was trained). No tag strips
-    whitespace, and a newline right after a tag is written as an expression: transformers renders templates with
-    trim_blocks, which drops it."""
-    system_turn = "true" if default_system else "tools or messages[0].role == 'system'"
-    system_text = "true" if default_system else "messages[0].role == 'system'"
+def chatml_template(default_system: str) -> str:
+    """ChatML as SmolLM2 and Qwen-style instruct models read it, with the Hermes conventions for tools (declarations
+    as JSON in the system turn, calls in <tool_call> tags, results in <tool_response> tags). `default_system` is the
+    system turn of a conversation that brings none (as the model was trained). No tag strips whitespace, and a
+    newline right after a tag is written as an expression: transformers renders templates with trim_blocks, which
+    would drop it."""
     return (
         "{% macro content(c) %}"
         "{% if c is string %}{{ c }}{% else %}"
-        "{% for item in c %}{% if item.type == 'text' %}{{ item.text }}"
-        "{% elif item.type == 'image' %}<image>{% endif %}{% endfor %}"
+        "{% for item in c %}{% if item.type == 'text' %}{{ item.text }}{% endif %}{% endfor %}"
         "{% endif %}"
         "{% endmacro %}"
-        f"{{% if {system_turn} %}}"
         "<|im_start|>system\n"
         "{% if messages[0].role == 'system' %}{{ content(messages[0].content) }}"
-        + (f"{{% else %}}{default_system}" if default_system else "")
-        + "{% endif %}"
+        f"{{% else %}}{default_system}{{% endif %}}"
         "{% if tools %}"
-        f"{{% if {system_text} %}}{{{{ '\n\n' }}}}{{% endif %}}"
-        "# Tools\n\nYou may call one or more functions. The function signatures are in <tools></tools>:\n<tools>"
+        "{{ '\\n\\n' }}# Tools\n\nYou may call one or more functions. "
+        "The function signatures are in <tools></tools>:\n<tools>"
         "{% for tool in tools %}{{ '\\n' }}{{ tool | tojson }}{% endfor %}"
         "{{ '\\n' }}</tools>\n\nFor each call, return a JSON object with the function name and arguments in "
         '<tool_call></tool_call> tags:\n<tool_call>\n{"name": <function-name>, "arguments": <args-json-object>}'
         "\n</tool_call>"
         "{% endif %}"
         "<|im_end|>\n"
-        "{% endif %}"
         "{% for message in messages %}"
         "{% if message.role == 'tool' %}"
         "{% if loop.first or loop.previtem.role != 'tool' %}<|im_start|>user{% endif %}"
@@ -51,26 +44,62 @@ def chatml_template(*, thinking: bool, default_system: str = "") -> str:
         "{% elif message.role != 'system' or not loop.first %}"
         "<|im_start|>{{ message.role }}\n{{ content(message.content) }}"
         "{% for call in message.tool_calls or [] %}"
-        "{% if loop.first and message.content %}{{ '\n' }}{% endif %}"
+        "{% if loop.first and message.content %}{{ '\\n' }}{% endif %}"
         "<tool_call>\n{{ {'name': call.function.name, 'arguments': call.function.arguments} | tojson }}"
         "\n</tool_call>"
         "{% endfor %}"
         "{% if not (loop.last and continue_final_message) %}<|im_end|>\n{% endif %}"
         "{% endif %}"
         "{% endfor %}"
-        "{% if add_generation_prompt %}<|im_start|>assistant\n"
-        + (
-            "{% if enable_thinking is defined and not enable_thinking %}<think>\n\n</think>\n\n"
-            "{% else %}<think>\n{% endif %}"
-            if thinking
-            else ""
-        )
-        + "{% endif %}"
+        "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
     )
 
 
-# The demo's models think (the template opens every reply with a thought).
-CHAT_TEMPLATE = chatml_template(thinking=True)
+# The demo's template: ChatML as Qwen3-style instruct models write it, with their conventions for tools
+# (declarations as JSON in the system turn, calls in <tool_call> tags, results in <tool_response> tags),
+# reasoning (the reply opens with <think>; with enable_thinking false the thought is given empty) and image
+# placeholders.
+# Its tags strip the newlines around them (a random model reads it the same either way; the demo's checkpoints
+# and the tests' expectations were built on it). Real models get chatml_template()'s exact ChatML.
+CHAT_TEMPLATE = (
+    "{%- macro content(c) -%}"
+    "{%- if c is string -%}{{ c }}{%- else -%}"
+    "{%- for item in c -%}{%- if item.type == 'text' -%}{{ item.text }}"
+    "{%- elif item.type == 'image' -%}<image>{%- endif -%}{%- endfor -%}"
+    "{%- endif -%}"
+    "{%- endmacro -%}"
+    "{%- if tools or messages[0].role == 'system' -%}"
+    "<|im_start|>system\n"
+    "{%- if messages[0].role == 'system' -%}{{ content(messages[0].content) }}{%- endif -%}"
+    "{%- if tools -%}"
+    "{%- if messages[0].role == 'system' -%}{{ '\n\n' }}{%- endif -%}"
+    "# Tools\n\nYou may call one or more functions. The function signatures are in <tools></tools>:\n<tools>"
+    "{%- for tool in tools -%}\n{{ tool | tojson }}{%- endfor -%}"
+    "\n</tools>\n\nFor each call, return a JSON object with the function name and arguments in "
+    '<tool_call></tool_call> tags:\n<tool_call>\n{"name": <function-name>, "arguments": <args-json-object>}'
+    "\n</tool_call>"
+    "{%- endif -%}"
+    "<|im_end|>\n"
+    "{%- endif -%}"
+    "{%- for message in messages -%}"
+    "{%- if message.role == 'tool' -%}"
+    "{%- if loop.first or loop.previtem.role != 'tool' -%}<|im_start|>user{%- endif -%}"
+    "\n<tool_response>\n{{ message.content }}\n</tool_response>"
+    "{%- if loop.last or loop.nextitem.role != 'tool' -%}<|im_end|>\n{%- endif -%}"
+    "{%- elif message.role != 'system' or not loop.first -%}"
+    "<|im_start|>{{ message.role }}\n{{ content(message.content) }}"
+    "{%- for call in message.tool_calls or [] -%}"
+    "{%- if loop.first and message.content -%}{{ '\n' }}{%- endif -%}"
+    "<tool_call>\n{{ {'name': call.function.name, 'arguments': call.function.arguments} | tojson }}\n</tool_call>"
+    "{%- endfor -%}"
+    "{%- if not (loop.last and continue_final_message) -%}<|im_end|>\n{%- endif -%}"
+    "{%- endif -%}"
+    "{%- endfor -%}"
+    "{%- if add_generation_prompt -%}<|im_start|>assistant\n"
+    "{%- if enable_thinking is defined and not enable_thinking -%}<think>\n\n</think>\n\n"
+    "{%- else -%}<think>\n{%- endif -%}"
+    "{%- endif -%}"
+)
 SPECIAL_TOKENS = ["<|endoftext|>", "<|im_start|>", "<|im_end|>"]
 # Ordinary (not special) added tokens, as in Qwen3: they survive decoding, so replies can be parsed.
 TAG_TOKENS = ["<think>", "</think>", "<tool_call>", "</tool_call>", "<tool_response>", "</tool_response>"]

@@ -139,9 +139,7 @@ class TransformersTextEngine:
             return self._generate_batched(request, input_token_limit)
 
         def job(cancel: threading.Event, emit: Callable[[GenerationEvent], None]) -> None:
-            prepared = self._checked(request, input_token_limit)
-            emit(prepared.accepted())
-            self._generate(prepared, request, cancel, emit)
+            self._generate(self._checked(request, input_token_limit), request, cancel, emit)
 
         return stream_job(self._executor, job)
 
@@ -166,7 +164,6 @@ class TransformersTextEngine:
     async def _generate_batched(self, request: TextRequest, input_token_limit: int) -> AsyncIterator[GenerationEvent]:
         prepared = await asyncio.to_thread(self._checked, request, input_token_limit)
         ids = prepared.ids
-        yield prepared.accepted()
         sampling = request.sampling
         if len(ids) + sampling.max_output_tokens > self._batch_positions:
             # Past the positions a dynamic-RoPE model was trained on, the rotary frequencies are rescaled for the
@@ -178,6 +175,7 @@ class TransformersTextEngine:
             async for event in alone:
                 yield event
             return
+        yield prepared.accepted()
         events: list[GenerationEvent] = []
         candidates = [CandidateText(self._decode, sampling.stop_sequences) for _ in range(sampling.candidate_count)]
         streamer = self._streamer(candidates, sampling, prepared.in_thought, events.append)
@@ -234,6 +232,9 @@ class TransformersTextEngine:
             processors.append(_ThinkingBudget(thinking.budget, close_ids, streamer))
         if sampling.temperature > 0:
             processors.append(_Sampler(sampling, self.device))
+        # Accepted once everything that can refuse the request (a grammar's compile) has run: a refusal is then still
+        # an HTTP error, not one inside a started stream.
+        emit(prepared.accepted())
         turns = self._batcher.exclusive() if self._batcher is not None else contextlib.nullcontext()
         with torch.inference_mode(), turns:
             self.model.generate(

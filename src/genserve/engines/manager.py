@@ -61,7 +61,11 @@ async def _on_own_thread(fn: Callable[[ModelEntry], Any], entry: ModelEntry) -> 
             value, error = fn(entry), None
         except BaseException as exc:  # handed to the awaiting coroutine
             value, error = None, exc
-        loop.call_soon_threadsafe(settle, value, error)
+        try:
+            loop.call_soon_threadsafe(settle, value, error)
+        except RuntimeError:  # the loop closed meanwhile (a server stopped while a preload ran): nobody takes it
+            if value is not None:
+                value.close()
 
     threading.Thread(target=run, name=f"load:{entry.name}", daemon=True).start()
     return await done
