@@ -139,6 +139,9 @@ class TransformersTextEngine:
             return self._generate_batched(request, input_token_limit)
 
         def job(cancel: threading.Event, emit: Callable[[GenerationEvent], None]) -> None:
+            grammar = self._grammar_spec(request)
+            if grammar is not None:  # a schema that cannot be enforced is named before the prompt's length (the
+                self._grammar_processor(grammar, 1)  # prompt states the schema); the compile is cached for below
             self._generate(self._checked(request, input_token_limit), request, cancel, emit)
 
         return stream_job(self._executor, job)
