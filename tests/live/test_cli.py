@@ -74,15 +74,23 @@ def test_serve_model_flags_and_api_keys(demo_dir, tmp_path):
         proc.wait(timeout=10)
 
 
-def test_serve_without_configuration_serves_the_demo_with_a_banner(demo_dir, tmp_path):
-    (tmp_path / "demo-models").symlink_to(demo_dir)  # reuse the session's checkpoints instead of rebuilding
+def test_serve_without_configuration_serves_the_default_catalog_with_a_banner(default_data_dir, tmp_path):
+    # The session's demo checkpoints and converted SmolLM2, instead of building them again.
+    (tmp_path / "demo-models").symlink_to(default_data_dir / "demo-models")
+    (tmp_path / "models").symlink_to(default_data_dir / "models")
     proc, url = start(["--data-dir", str(tmp_path)], tmp_path)
     try:
-        assert httpx.get(f"{url}/v1beta/models/gemini-2.0-flash").status_code == 200
+        model = httpx.get(f"{url}/v1beta/models/gemini-2.0-flash").json()
+        assert "SmolLM2-135M-Instruct" in model["displayName"]
+        deadline = time.monotonic() + 60  # the real models load at start, after the server listens
+        while "ready in" not in (tmp_path / "server.log").read_text() and time.monotonic() < deadline:
+            time.sleep(0.2)
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-    assert "RANDOM weights" in (tmp_path / "server.log").read_text()
+    log = (tmp_path / "server.log").read_text()
+    assert "REAL    SmolLM2-135M-Instruct" in log and "RANDOM  weights" in log and "imagen-3.0-generate-002" in log
+    assert "ready in" in log and "gemini-2.0-flash" in log.split("ready in", 1)[1]
 
 
 def test_demo_models_command_writes_loadable_checkpoints(tmp_path):
@@ -94,6 +102,8 @@ def test_demo_models_command_writes_loadable_checkpoints(tmp_path):
     assert (tmp_path / "d" / "chat" / "chat_template.jinja").exists()
     caps = infer_capabilities(str(tmp_path / "d" / "vision"), "transformers-vision")
     assert caps == {
+        "input_token_limit": 8192,  # the text model's max_position_embeddings
+        "output_token_limit": 2048,
         "structured_output": True,
         "function_calling": True,
         "thinking": True,
