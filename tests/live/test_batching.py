@@ -64,7 +64,8 @@ async def test_requests_in_one_batch_keep_their_own_sampling(demo_dir, tmp_path)
 
 
 def batcher_of(server: LiveServer, name: str):
-    return server.server.config.app.state.engines._engines[name]._batcher
+    engines = server.server.config.app.state.engines
+    return next(engine for key, engine in engines._engines.items() if engines._names[key] == name)._batcher
 
 
 def test_four_of_eight_streams_cancelled_the_rest_complete_and_slots_free(demo_dir, tmp_path):
