@@ -145,7 +145,8 @@ def engine(demo_dir):
 def run(engine: TransformersTextEngine, request: TextRequest) -> tuple[str, CandidateDone]:
     async def collect() -> tuple[str, CandidateDone]:
         text, done = "", None
-        async for event in engine.generate(request, 6000):
+        # The demo model's positions: a request states its schema in the prompt (a 1,200-value enum is ~6,900 tokens).
+        async for event in engine.generate(request, 8192):
             if isinstance(event, TextDelta):
                 text += event.text
             elif isinstance(event, CandidateDone):
