@@ -83,9 +83,11 @@ class Server:
             self.proc.wait(timeout=10)
 
 
-def genserve_server(catalog: Path, data_dir: Path, log_path: Path) -> Server:
+def genserve_server(catalog: Path | None, data_dir: Path, log_path: Path) -> Server:
+    """`genserve serve --config CATALOG`; with no catalog, the default catalog (no model options at all)."""
     port = free_port()
-    argv = [sys.executable, "-m", "genserve.cli.main", "serve", "--config", str(catalog)]
+    argv = [sys.executable, "-m", "genserve.cli.main", "serve"]
+    argv += ["--config", str(catalog)] if catalog is not None else []
     argv += ["--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data_dir)]
     server = Server("genserve", argv, _env(), log_path)
     server.port = port
