@@ -75,7 +75,9 @@ def _token_limit(path: Path, engine: str) -> int | None:
     """The longest prompt the checkpoint takes: a GGUF's context length; sentence-transformers' max_seq_length (what
     it embeds, often less than the encoder's positions); else the model's positions, stretched by RoPE scaling."""
     if engine == "llamacpp":
-        return _gguf_context(path if path.is_file() else next(path.glob("*.gguf")))
+        from genserve.engines.gguf_info import gguf_context_length
+
+        return gguf_context_length(path if path.is_file() else next(path.glob("*.gguf")))
     if not path.is_dir():
         return None  # a hub id: limits are left to a catalog file
     sentence = path / "sentence_bert_config.json"
@@ -91,18 +93,6 @@ def _token_limit(path: Path, engine: str) -> int | None:
     rope = config.get("rope_parameters") or config.get("rope_scaling") or {}
     stretch = rope.get("factor", 1) if rope.get("rope_type", rope.get("type")) in _STRETCHING_ROPE else 1
     return int(positions * stretch)
-
-
-def _gguf_context(path: Path) -> int | None:
-    try:
-        from gguf import GGUFReader
-    except ImportError:  # the llamacpp extra brings gguf; without it the catalog default stands
-        return None
-    reader = GGUFReader(str(path))
-    for key, field in reader.fields.items():
-        if key.endswith(".context_length"):
-            return int(field.parts[field.data[0]][0])
-    return None
 
 
 def _chat_template(path: str) -> str:
