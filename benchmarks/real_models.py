@@ -1,6 +1,6 @@
 """The default catalog's real models, served: genserve against the same engine called directly, and its start.
 
-    .venv/bin/python benchmarks/real_models.py                 # about 4-6 minutes on 2 cores
+    .venv/bin/python benchmarks/real_models.py                 # about 6 minutes on a quiet 2-core machine
     .venv/bin/python benchmarks/real_models.py --repeats 2 --max-tokens 32 --starts 2
 
 `genserve serve --data-dir DIR --port P` with no model options (the default catalog: SmolLM2-135M-Instruct, converted
